@@ -1,0 +1,48 @@
+# STTS — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres install translations compile-translations bench lint clean-db worker
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+stts/static/vendor/htmx-2.0.8.min.js: scripts/fetch_htmx.py | $(VENV)/.installed
+	$(PY) scripts/fetch_htmx.py
+
+install: $(VENV)/.installed stts/static/vendor/htmx-2.0.8.min.js compile-translations
+
+compile-translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d translations
+
+# Extract every message, update the four catalogues, compile them.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot stts
+	$(VENV)/bin/pybabel update -N --no-location -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel compile -d translations
+
+run: install
+	$(VENV)/bin/flask stts migrate
+	$(VENV)/bin/flask stts seed-demo
+	@echo "STTS on http://127.0.0.1:5000  (Ctrl-C stops it)"
+	STTS_SESSION_COOKIE_SECURE=false $(VENV)/bin/huey_consumer stts.jobs.huey -w 1 -q & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  STTS_SESSION_COOKIE_SECURE=false $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+worker: install
+	$(VENV)/bin/huey_consumer stts.jobs.huey -w 2
+
+test: install
+	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
+
+bench: install
+	$(PY) -m bench.run
+
+lint: install
+	$(VENV)/bin/ruff check stts tests

@@ -1,0 +1,16 @@
+"""gunicorn settings (documented production settings; see README "Deployment")."""
+import multiprocessing
+import os
+
+bind = os.environ.get("STTS_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("STTS_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("STTS_THREADS", 1))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = os.environ.get("STTS_ACCESS_LOG", "-")
+forwarded_allow_ips = os.environ.get("STTS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+preload_app = False

@@ -1,0 +1,106 @@
+"""STTS: the Belgian social telephone tariff application."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: config → extensions → database → blueprints → errors → CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    _configure(app, config)
+
+    from stts import auth, db, errors, i18n
+    from stts.permissions import can
+
+    csrf.init_app(app)
+    i18n.init_app(app)
+    db.init_app(app)
+    auth.init_app(app)
+    _register_blueprints(app)
+    errors.init_app(app)
+    _register_headers(app)
+    app.jinja_env.globals["can"] = can
+    _register_filters(app)
+
+    from stts.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure(app: Flask, config: dict | None) -> None:
+    app.config.from_object("stts.config")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("STTS")
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
+    app.config.setdefault("AUDIT_HMAC_KEY", _instance_secret(app, "audit_key"))
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+
+def _instance_secret(app: Flask, name: str) -> str:
+    """A random secret generated once into the instance folder (never committed)."""
+    path = os.path.join(app.instance_path, name)
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from stts.blueprints.auth import bp as auth_bp
+    from stts.blueprints.backoffice import bp as backoffice_bp
+    from stts.blueprints.console import bp as console_bp
+    from stts.blueprints.desk import bp as desk_bp
+    from stts.blueprints.portal import bp as portal_bp
+
+    for blueprint in (portal_bp, auth_bp, console_bp, desk_bp, backoffice_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_headers(app: Flask) -> None:
+    from stts.htmx import add_vary
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers["Content-Security-Policy"] = CSP
+        headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+            add_vary(response)
+        return response
+
+
+def _register_filters(app: Flask) -> None:
+    from stts import identifiers
+
+    app.jinja_env.filters["nrn"] = identifiers.format_national_number
+    app.jinja_env.filters["nrn_masked"] = identifiers.mask_national_number
+    app.jinja_env.filters["enterprise"] = identifiers.format_enterprise_number
+    app.jinja_env.filters["phone"] = identifiers.format_phone_number
+    app.jinja_env.globals["current_user"] = current_user

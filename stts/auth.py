@@ -1,0 +1,80 @@
+"""flask-login wiring: the session cookie names a server-side LoginSession."""
+from __future__ import annotations
+
+from flask import redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from stts.services.sessions import end_session, load_session
+
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+
+# While a provisional password is in use, only these endpoints answer.
+PROVISIONAL_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+
+    @login_manager.user_loader
+    def _load(token: str):
+        row = load_session(token)
+        if row is None:
+            return None
+        user = row.user
+        user.session_token = token
+        user.login_session = row
+        return user
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from stts.htmx import hx_redirect, is_htmx
+        from stts.render import render
+
+        login_url = url_for("auth.login", next=_safe_next(request.full_path))
+        if is_htmx():
+            return hx_redirect(login_url, status=401)
+        from stts.blueprints.auth.forms import LoginForm
+
+        form = LoginForm(next=_safe_next(request.full_path))
+        return render("auth/login.html", "auth/_login_form.html", form=form, status=401)
+
+    @app.before_request
+    def _provisional_gate():
+        if not current_user.is_authenticated:
+            return None
+        if current_user.login_session.must_change_password and (
+            request.endpoint not in PROVISIONAL_ALLOWED
+        ):
+            from stts.htmx import hx_redirect, is_htmx
+
+            target = url_for(provisional_landing(current_user))
+            return hx_redirect(target) if is_htmx() else redirect(target)
+        return None
+
+
+def provisional_landing(user) -> str:
+    """Where a user with a provisional password must go first."""
+    return "auth.change_password"
+
+
+def start_session(user, token: str) -> None:
+    session.clear()  # no session fixation: everything from before login is dropped
+    user.session_token = token
+    user.login_session = load_session(token)
+    login_user(user)
+
+
+def finish_session() -> None:
+    token = getattr(current_user, "session_token", None)
+    if token:
+        end_session(token)
+    logout_user()
+    session.clear()
+
+
+def _safe_next(path: str | None) -> str | None:
+    """Only same-site relative paths are followed after login."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    return path.rstrip("?")

@@ -1,0 +1,56 @@
+"""Default configuration. instance/config.py and STTS_* environment variables override it."""
+from datetime import timedelta
+
+# Database: a DATABASE_URL (postgresql://...) wins; otherwise SQLite in the instance folder.
+DATABASE_URL = None
+SQLITE_FILENAME = "stts.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Sessions (security checklist 7-10). The cookie only carries a random token; the session
+# itself lives in the database so that logout, blocking and password changes end it at once.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "stts_session"
+REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+# Brute-force protection (Keycloak's model).
+LOGIN_FAILURES_BEFORE_WAIT = 5
+LOGIN_WAIT_STEP = timedelta(seconds=60)
+LOGIN_WAIT_MAX = timedelta(minutes=15)
+LOGIN_TEMPORARY_LOCKOUTS_BEFORE_PERMANENT = 3
+
+# Passwords.
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+PROVISIONAL_PASSWORD_VALIDITY = timedelta(days=14)
+
+# Uploads.
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+# Languages.
+LANGUAGES = ("fr", "nl", "de", "en")
+BABEL_DEFAULT_LOCALE = "fr"
+BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"
+LANGUAGE_COOKIE = "stts_lang"
+
+# ONSS employer numbers: 9 digits whose value modulo ONSS_MODULUS equals ONSS_REMAINDER.
+ONSS_MODULUS = 97
+ONSS_REMAINDER = 96
+
+# Outgoing mail: SMTP when MAIL_SMTP_HOST is set, otherwise .eml files in instance/outbox.
+MAIL_SMTP_HOST = None
+MAIL_SMTP_PORT = 587
+MAIL_SMTP_USERNAME = None
+MAIL_SMTP_PASSWORD = None
+MAIL_SMTP_STARTTLS = True
+MAIL_FROM = "STTS <no-reply@stts.invalid>"
+
+# HSTS is sent on every response; behind TLS termination keep it on.
+HSTS_MAX_AGE = 31_536_000
+
+WTF_CSRF_TIME_LIMIT = 8 * 3600

@@ -1,0 +1,82 @@
+"""The database: a late-bound proxy, per-request connections and the migration runner."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import parse as parse_db_url
+from playhouse.migrations import Runner
+
+database = DatabaseProxy()
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: every stored time is UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def make_database(app):
+    """Build the Peewee database named by the configuration."""
+    url = app.config.get("DATABASE_URL")
+    if url:
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise RuntimeError("DATABASE_URL must be a postgresql:// URL")
+        params = parse_db_url(url)
+        name = params.pop("database")
+        return PostgresqlDatabase(name, autorollback=False, **params)
+    path = app.config.get("SQLITE_PATH") or os.path.join(
+        app.instance_path, app.config["SQLITE_FILENAME"]
+    )
+    return SqliteDatabase(
+        path,
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": "full",
+            "busy_timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        },
+        timeout=app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
+    )
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def write_transaction():
+    """A transaction for read-modify-write: BEGIN IMMEDIATE on SQLite, so two writers
+    queue on the lock instead of failing on upgrade."""
+    if is_sqlite():
+        return database.obj.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+def init_app(app) -> None:
+    database.initialize(make_database(app))
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+
+def migration_runner() -> Runner:
+    return Runner(database.obj, directory=MIGRATIONS_DIR)
+
+
+def migrate() -> list[str]:
+    """Apply pending numbered migrations; returns their names."""
+    with database.connection_context():
+        return migration_runner().up()

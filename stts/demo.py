@@ -1,0 +1,93 @@
+"""Demo data: three operators with their local manager and one user per STTS profile,
+plus the institution's accounts. Idempotent: running it twice changes nothing."""
+from __future__ import annotations
+
+from datetime import date
+
+from stts.db import database
+from stts.models import (
+    Application,
+    Company,
+    InstitutionRole,
+    User,
+    UserApplication,
+    UserProfile,
+)
+from stts.passwords import hash_password
+from stts.text import search_key
+
+DEMO_PASSWORD = "Brussels tram 81 at dawn"
+
+OPERATORS = [
+    # enterprise number, ONSS number, name, slug
+    ("0403019261", "012345674", "Telco Alpha", "alpha"),
+    ("0428759497", "123456749", "Belcom Beta", "beta"),
+    ("0812345603", None, "Gamma Mobile", "gamma"),
+]
+INSTITUTION = ("0765432146", None, "BIPT — Social tariff administration", "bipt")
+
+
+def national_number(born: date, serial: int) -> str:
+    """A valid national register number for a birth date and a serial (001–998)."""
+    base = f"{born:%y%m%d}{serial:03d}"
+    prefix = "2" if born.year >= 2000 else ""
+    check = 97 - int(prefix + base) % 97
+    return f"{base}{check:02d}"
+
+
+def _user(company, username, first, last, nrn, *, profile=None, apps=(), manager=False,
+          roles=(), language="fr", password_hash):
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        user = User.create(
+            company=company, username=username, first_name=first, last_name=last,
+            first_name_key=search_key(first), last_name_key=search_key(last),
+            national_number=nrn, email=f"{username}@example.invalid", language=language,
+            password_hash=password_hash, is_local_manager=manager,
+        )
+    app_ids = {a.code: a.id for a in Application.select()}
+    for code in apps:
+        UserApplication.get_or_create(user=user, application=app_ids[code])
+    if profile:
+        UserProfile.insert(user=user, profile=profile).on_conflict_ignore().execute()
+    for role in roles:
+        InstitutionRole.get_or_create(user=user, role=role)
+    return user
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """Create the demo data; returns (username, what, company) rows for the login list."""
+    logins = []
+    password_hash = hash_password(DEMO_PASSWORD)
+    first_names = ["Anne", "Luc", "Sofie", "Marc", "Inge", "Karim", "Elke", "Jean"]
+    with database.atomic():
+        for index, (enterprise, onss, name, slug) in enumerate(OPERATORS):
+            company, _ = Company.get_or_create(
+                enterprise_number=enterprise,
+                defaults={"onss_number": onss, "name": name, "email": f"info@{slug}.example.invalid",
+                          "is_operator": True},
+            )
+            serial = 100 + index * 10
+            born = date(1970 + index * 5, 3 + index, 10 + index)
+            _user(company, f"lm.{slug}", first_names[index], "Manager", national_number(born, serial),
+                  manager=True, password_hash=password_hash)
+            logins.append((f"lm.{slug}", "local manager", name))
+            for offset, profile in enumerate(("STTS1", "STTS2", "STTS3"), start=1):
+                username = f"{profile.lower()}.{slug}"
+                _user(company, username, first_names[(index + offset) % 8], f"User {profile}",
+                      national_number(born, serial + offset), profile=profile,
+                      apps=("STTS_WEB",), password_hash=password_hash)
+                logins.append((username, profile, name))
+        enterprise, onss, name, slug = INSTITUTION
+        institution, _ = Company.get_or_create(
+            enterprise_number=enterprise,
+            defaults={"name": name, "is_operator": False, "email": "sts@bipt.example.invalid"},
+        )
+        for offset, (username, role) in enumerate(
+            (("agent.bipt", "ACCESS_AGENT"), ("handler.bipt", "CASE_HANDLER"),
+             ("auditor.bipt", "AUDITOR")), start=1):
+            _user(institution, username, first_names[offset], role.replace("_", " ").title(),
+                  national_number(date(1980, 1, 1), 200 + offset), roles=(role,),
+                  password_hash=password_hash)
+            logins.append((username, role, name))
+    return logins

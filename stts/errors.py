@@ -1,0 +1,74 @@
+"""Error pages and fragments: generic, translated, with an incident id, never a traceback."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from stts.render import render
+
+log = logging.getLogger("stts.errors")
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Access denied"), _l("Your profile does not give access to this page or action.")),
+    404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    409: (_l("Changed meanwhile"), _l("Someone changed this data meanwhile.")),
+    413: (_l("File too large"), _l("The file or form is larger than allowed (%(size)s MB).")),
+    429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    500: (_l("Something went wrong"),
+          _l("The error was recorded. Try again; if it persists, give the incident number "
+             "to the support desk.")),
+    503: (_l("Service unavailable"),
+          _l("STTS cannot reach its database right now. Nothing was lost; "
+             "try again in a moment.")),
+}
+
+
+def render_error(code: int, message=None):
+    from flask import current_app
+
+    incident = secrets.token_hex(4).upper()
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    text = message or default
+    if code == 413:
+        text = str(text) % {"size": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)}
+    return render("errors/error.html", "errors/_error.html", status=code, code=code,
+                  title=title, message=text, incident=incident), incident
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        response, incident = render_error(
+            400,
+            _l("This form expired or was sent from elsewhere. Nothing was saved: "
+               "reload the page and send it again."),
+        )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code in MESSAGES:
+            response, _incident = render_error(error.code)
+            if error.code == 405 and error.valid_methods:
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        return error
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return _http(error)
+        from peewee import OperationalError, InterfaceError
+
+        code = 503 if isinstance(error, (OperationalError, InterfaceError)) else 500
+        response, incident = render_error(code)
+        log.error("incident %s", incident, exc_info=error)
+        return response
+
+    app.register_error_handler(InternalServerError, _unexpected)

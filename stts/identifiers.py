@@ -1,0 +1,100 @@
+"""Belgian identifiers: validated with python-stdnum and phonenumbers, never by hand.
+
+Each ``clean_*`` returns the compact form or raises ``InvalidIdentifier`` with a
+translatable message; each ``format_*`` gives the form people read.
+"""
+from __future__ import annotations
+
+import phonenumbers
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.be import ssn, vat
+
+
+class InvalidIdentifier(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in (value or "") if not ch.isspace() and ch not in ".-/")
+
+
+def clean_national_number(value: str) -> str:
+    """National register number (NISS/INSZ), including BIS numbers."""
+    number = _digits(value)
+    if not number:
+        raise InvalidIdentifier(_l("Enter a national register number."))
+    if not number.isdigit() or len(number) != 11:
+        raise InvalidIdentifier(_l("A national register number has 11 digits."))
+    try:
+        ssn.validate(number)
+    except stdnum_exceptions.ValidationError:
+        raise InvalidIdentifier(_l("This national register number is not valid.")) from None
+    if number[6:9] in ("000", "999"):
+        raise InvalidIdentifier(_l("This national register number is not valid."))
+    return number
+
+
+def format_national_number(number: str) -> str:
+    return f"{number[0:2]}.{number[2:4]}.{number[4:6]}-{number[6:9]}.{number[9:11]}"
+
+
+def mask_national_number(number: str) -> str:
+    return f"{number[0:2]}.{number[2:4]}.{number[4:6]}-***.**"
+
+
+def clean_enterprise_number(value: str) -> str:
+    number = _digits(value).upper().removeprefix("BE")
+    if not number:
+        raise InvalidIdentifier(_l("Enter an enterprise number."))
+    if not number.isdigit() or len(number) != 10:
+        raise InvalidIdentifier(_l("An enterprise number has 10 digits and starts with 0 or 1."))
+    try:
+        vat.validate(number)
+    except stdnum_exceptions.ValidationError:
+        raise InvalidIdentifier(_l("This enterprise number is not valid.")) from None
+    return number
+
+
+def format_enterprise_number(number: str) -> str:
+    return f"{number[0:4]}.{number[4:7]}.{number[7:10]}"
+
+
+def clean_onss_number(value: str) -> str:
+    number = _digits(value)
+    if not number:
+        raise InvalidIdentifier(_l("Enter an ONSS number."))
+    if not number.isdigit() or len(number) != 9:
+        raise InvalidIdentifier(_l("An ONSS number has 9 digits."))
+    modulus, remainder = 97, 96
+    if has_app_context():
+        modulus = current_app.config["ONSS_MODULUS"]
+        remainder = current_app.config["ONSS_REMAINDER"]
+    if int(number) % modulus != remainder:
+        raise InvalidIdentifier(_l("This ONSS number is not valid."))
+    return number
+
+
+def clean_phone_number(value: str) -> str:
+    """A Belgian phone number in E.164 form (+32...)."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidIdentifier(_l("Enter a phone number."))
+    try:
+        parsed = phonenumbers.parse(text, "BE")
+    except phonenumbers.NumberParseException:
+        raise InvalidIdentifier(_l("This phone number is not valid.")) from None
+    if parsed.country_code != 32 or not phonenumbers.is_valid_number(parsed):
+        raise InvalidIdentifier(_l("Enter a valid Belgian phone number."))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone_number(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, "BE")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,58 @@
+"""Server-side login sessions: the cookie carries a random token, the database its life."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app
+
+from stts.db import utcnow
+from stts.models import LoginSession, User
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User, *, must_change_password: bool = False) -> str:
+    token = secrets.token_urlsafe(32)
+    LoginSession.create(
+        user=user, token_hash=_digest(token), must_change_password=must_change_password
+    )
+    return token
+
+
+def load_session(token: str) -> LoginSession | None:
+    """The live session for ``token``, or None when unknown, idle too long or too old."""
+    if not token or len(token) > 100:
+        return None
+    row = (
+        LoginSession.select(LoginSession, User)
+        .join(User)
+        .where(LoginSession.token_hash == _digest(token))
+        .first()
+    )
+    if row is None:
+        return None
+    now = utcnow()
+    config = current_app.config
+    if (
+        now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]
+        or now - row.created_at > config["SESSION_ABSOLUTE_TIMEOUT"]
+        or row.user.blocked
+    ):
+        LoginSession.delete().where(LoginSession.id == row.id).execute()
+        return None
+    if now - row.last_seen_at > config["SESSION_TOUCH_INTERVAL"]:
+        LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
+        row.last_seen_at = now
+    return row
+
+
+def end_session(token: str) -> None:
+    LoginSession.delete().where(LoginSession.token_hash == _digest(token)).execute()
+
+
+def end_all_sessions(user_id: int) -> int:
+    """End every session of a user (blocking, deletion, password change, replacement)."""
+    return LoginSession.delete().where(LoginSession.user == user_id).execute()

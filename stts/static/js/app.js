@@ -1,0 +1,34 @@
+// STTS client behaviour: progressive enhancement only; every page works without it.
+(function () {
+  "use strict";
+
+  function showError() {
+    var banner = document.getElementById("error-banner");
+    if (!banner) { return; }
+    banner.textContent = document.body.dataset.errorMessage;
+    banner.hidden = false;
+  }
+
+  // The language switcher submits as soon as a language is chosen (the button stays for
+  // keyboard users and for browsers without script).
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-autosubmit]");
+    if (form) { form.submit(); }
+  });
+
+  // htmx does not swap 5xx and most 4xx responses (see responseHandling in base.html):
+  // show a friendly banner instead of failing silently.
+  document.addEventListener("htmx:responseError", showError);
+  document.addEventListener("htmx:sendError", showError);
+  document.addEventListener("htmx:beforeRequest", function () {
+    var banner = document.getElementById("error-banner");
+    if (banner) { banner.hidden = true; }
+  });
+
+  // Confirmation for destructive buttons: data-confirm carries the translated question.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  }, true);
+})();

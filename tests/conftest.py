@@ -1,0 +1,223 @@
+"""Fixtures: a migrated database per test (SQLite file copy, or PostgreSQL truncation),
+the app, a CSRF-aware client and login helpers.
+
+Set STTS_TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL; each
+xdist worker then uses its own database, created and dropped here.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import psycopg2
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+os.environ.setdefault("STTS_HUEY_IMMEDIATE", "1")
+
+from stts import create_app  # noqa: E402
+from stts.db import database  # noqa: E402
+from stts.demo import DEMO_PASSWORD  # noqa: E402
+
+PG_URL = os.environ.get("STTS_TEST_DATABASE_URL")
+KEEP_TABLES = {"application", "schema_migration"}
+
+
+def _worker_suffix() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_admin(url: str):
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    return connection
+
+
+@pytest.fixture(scope="session")
+def db_template(tmp_path_factory):
+    """A migrated, demo-seeded database built once per worker."""
+    if PG_URL:
+        base, _, _name = PG_URL.rpartition("/")
+        worker_db = f"stts_test_{_worker_suffix()}"
+        admin = _pg_admin(PG_URL)
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{worker_db}"')
+            cursor.execute(f'CREATE DATABASE "{worker_db}"')
+        url = f"{base}/{worker_db}"
+        _prepare(url=url)
+        yield {"DATABASE_URL": url}
+        database.close() if not database.is_closed() else None
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (worker_db,),
+            )
+            cursor.execute(f'DROP DATABASE IF EXISTS "{worker_db}"')
+        admin.close()
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        _prepare(path=str(path))
+        yield {"SQLITE_PATH": str(path)}
+
+
+def _prepare(url=None, path=None):
+    config = {"TESTING": True}
+    if url:
+        config["DATABASE_URL"] = url
+    else:
+        config["SQLITE_PATH"] = path
+    app = create_app(config)
+    from stts.db import migrate
+    from stts.demo import seed_demo
+
+    with app.app_context():
+        migrate()
+        with database.connection_context():
+            seed_demo()
+    # Remember demo state for the PostgreSQL reset (rows to keep per table).
+    if url:
+        _snapshot_pg(url)
+    if path:
+        database.obj.close() if not database.is_closed() else None
+        with database.obj.connection_context():
+            database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+_PG_SNAPSHOT: dict[str, str] = {}
+
+
+def _snapshot_pg(url):
+    """Keep a copy of the seeded tables in a schema, to restore before each test."""
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS seed CASCADE; CREATE SCHEMA seed")
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'CREATE TABLE seed."{table}" AS TABLE public."{table}"')
+            _PG_SNAPSHOT[table] = table
+    connection.close()
+
+
+def _reset_pg(url):
+    connection = psycopg2.connect(url)
+    connection.autocommit = False
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [t for (t,) in cursor.fetchall() if t not in KEEP_TABLES]
+        if tables:
+            cursor.execute("TRUNCATE " + ", ".join(f'public."{t}"' for t in tables)
+                           + " RESTART IDENTITY CASCADE")
+        for table in tables:
+            cursor.execute(f"SELECT to_regclass('seed.\"{table}\"')")
+            if cursor.fetchone()[0]:
+                cursor.execute(f'INSERT INTO public."{table}" SELECT * FROM seed."{table}"')
+        # Sequences continue after the seeded ids.
+        cursor.execute(
+            "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), column_name) "
+            "FROM information_schema.columns WHERE table_schema='public' "
+            "AND column_default LIKE 'nextval%%'"
+        )
+        for table, column, sequence in cursor.fetchall():
+            cursor.execute(
+                f'SELECT setval(%s, COALESCE((SELECT MAX("{column}") FROM public."{table}"), 0) + 1, false)',
+                (sequence,),
+            )
+    connection.commit()
+    connection.close()
+
+
+@pytest.fixture
+def db_config(db_template, tmp_path):
+    if PG_URL:
+        _reset_pg(db_template["DATABASE_URL"])
+        return dict(db_template)
+    path = tmp_path / "stts.sqlite3"
+    shutil.copyfile(db_template["SQLITE_PATH"], path)
+    return {"SQLITE_PATH": str(path)}
+
+
+@pytest.fixture
+def app(db_config, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "AUDIT_HMAC_KEY": "test-audit-key",
+        "SESSION_COOKIE_SECURE": False,
+        **db_config,
+    }
+    application = create_app(config)
+    application.instance_path = str(instance)
+    with application.app_context():
+        database.connect(reuse_if_open=True)
+        yield application
+        if not database.is_closed():
+            database.close()
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every unsafe request,
+    as the browser does through the form field or htmx's X-CSRFToken header."""
+
+    send_csrf = True
+
+    def _csrf_header(self):
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token")
+            if raw is None:
+                raw = os.urandom(20).hex()
+                session["csrf_token"] = raw
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def open(self, *args, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if self.send_csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self._csrf_header())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = CSRFClient
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app):
+    def factory():
+        app.test_client_class = CSRFClient
+        return app.test_client()
+
+    return factory
+
+
+def login(client, username: str, password: str = DEMO_PASSWORD):
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, f"login of {username} failed: {response.status_code}"
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def do(username: str, password: str = DEMO_PASSWORD):
+        login(client, username, password)
+        return client
+
+    return do
+
+
+HX = {"HX-Request": "true"}
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
