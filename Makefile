@@ -24,7 +24,7 @@ compile-translations: $(VENV)/.installed
 # Extract every message, update the four catalogues, compile them.
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot stts
-	$(VENV)/bin/pybabel update -N --no-location -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel compile -d translations
 
 run: install

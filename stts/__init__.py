@@ -19,7 +19,8 @@ CSP = (
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config → extensions → database → blueprints → errors → CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("STTS_INSTANCE_PATH") or None)
     _configure(app, config)
 
     from stts import auth, db, errors, i18n

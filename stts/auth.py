@@ -1,7 +1,7 @@
 """flask-login wiring: the session cookie names a server-side LoginSession."""
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from stts.services.sessions import end_session, load_session
@@ -38,6 +38,12 @@ def init_app(app) -> None:
 
         form = LoginForm(next=_safe_next(request.full_path))
         return render("auth/login.html", "auth/_login_form.html", form=form, status=401)
+
+    @app.before_request
+    def _fresh_user():
+        # Each request loads its session afresh, even when one application context spans
+        # several requests (tests, CLI): a revoked session must never be served from g.
+        g.pop("_login_user", None)
 
     @app.before_request
     def _provisional_gate():

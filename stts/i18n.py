@@ -1,8 +1,8 @@
 """Languages: the user's choice, then the cookie, then Accept-Language, then French."""
 from __future__ import annotations
 
-from flask import current_app, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask import current_app, has_request_context, request
+from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
 babel = Babel()
@@ -12,6 +12,8 @@ LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "de": "Deutsch", "en": 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     cookie = request.cookies.get(current_app.config["LANGUAGE_COOKIE"])
@@ -27,6 +29,8 @@ def init_app(app) -> None:
         "BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations")
     )
     babel.init_app(app, locale_selector=select_locale)
+    # The locale is chosen per request, even when an application context spans several.
+    app.before_request(refresh)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (

@@ -1,0 +1,250 @@
+"""Authentication and sessions: checklist items 1–10."""
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from stts.db import utcnow
+from stts.demo import DEMO_PASSWORD
+from stts.models import AuditEvent, LoginSession, User
+from stts.passwords import hash_password
+from stts.services.authentication import set_provisional_password
+from tests.conftest import HX, login, text_of
+
+GENERIC = "Unknown username or wrong password"
+
+
+def attempt(client, username, password):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_login_and_logout(client):
+    login(client, "stts1.alpha")
+    assert client.get("/home").status_code == 200
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/home").status_code == 401
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client):
+    unknown = attempt(client, "nobody.here", "whatever password 1")
+    wrong = attempt(client, "stts1.alpha", "whatever password 1")
+    assert unknown.status_code == wrong.status_code == 422
+    assert GENERIC in text_of(unknown) and GENERIC in text_of(wrong)
+    # The typed username is kept; the password never comes back.
+    assert 'value="stts1.alpha"' in text_of(wrong)
+    assert "whatever password 1" not in text_of(wrong)
+
+
+def test_cookie_copied_before_logout_is_refused_after(client, make_client):
+    login(client, "stts3.alpha")
+    cookie = client.get_cookie("stts_session")
+    assert cookie is not None
+    client.post("/logout")
+    thief = make_client()
+    thief.set_cookie("stts_session", cookie.value)
+    assert thief.get("/home").status_code == 401
+    htmx = thief.get("/home", headers=HX)
+    assert htmx.status_code == 401
+    assert htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_logged_out_htmx_request_gets_401_and_redirect(client):
+    response = client.get("/desk/", headers=HX)
+    assert response.status_code == 401
+    assert "/login?next=" in response.headers["HX-Redirect"]
+    assert response.data == b""
+
+
+def test_lockout_after_five_failures_with_growing_wait(client, app):
+    for _ in range(5):
+        attempt(client, "stts1.beta", "wrong password number")
+    user = User.get(User.username == "stts1.beta")
+    assert user.temporary_lockouts == 1
+    assert user.locked_until > utcnow() + timedelta(seconds=50)
+    # Even the right password is refused while locked, with the same message.
+    refused = attempt(client, "stts1.beta", DEMO_PASSWORD)
+    assert refused.status_code == 422 and GENERIC in text_of(refused)
+    with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
+        for _ in range(5):
+            attempt(client, "stts1.beta", "wrong password number")
+        user = User.get(User.username == "stts1.beta")
+        assert user.temporary_lockouts == 2
+        wait = user.locked_until - utcnow()
+        assert timedelta(seconds=110) < wait <= timedelta(seconds=120)
+
+
+def test_three_lockouts_need_the_local_manager(client):
+    start = utcnow()
+    for round_ in range(3):
+        with time_machine.travel(start + timedelta(minutes=20 * round_), tick=False):
+            for _ in range(5):
+                attempt(client, "stts2.beta", "wrong password number")
+    user = User.get(User.username == "stts2.beta")
+    assert user.locked_permanently
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        assert attempt(client, "stts2.beta", DEMO_PASSWORD).status_code == 422
+
+
+def test_success_resets_the_failure_count(client):
+    for _ in range(4):
+        attempt(client, "stts3.beta", "wrong password number")
+    assert User.get(User.username == "stts3.beta").failed_logins == 4
+    login(client, "stts3.beta")
+    user = User.get(User.username == "stts3.beta")
+    assert user.failed_logins == 0 and user.last_login_at is not None
+
+
+def test_lockout_counters_live_in_the_database(make_client):
+    # Two clients stand for two workers: the counter is shared.
+    first, second = make_client(), make_client()
+    for _ in range(3):
+        attempt(first, "stts1.gamma", "wrong password number")
+    for _ in range(2):
+        attempt(second, "stts1.gamma", "wrong password number")
+    assert User.get(User.username == "stts1.gamma").temporary_lockouts == 1
+
+
+def test_blocking_ends_sessions_at_once(client):
+    login(client, "stts1.alpha")
+    assert client.get("/home").status_code == 200
+    User.update(blocked=True).where(User.username == "stts1.alpha").execute()
+    assert client.get("/home").status_code == 401
+    assert attempt(client, "stts1.alpha", DEMO_PASSWORD).status_code == 422
+
+
+def test_password_change_ends_other_sessions(client, make_client):
+    other = make_client()
+    login(other, "stts2.alpha")
+    login(client, "stts2.alpha")
+    response = client.post("/account/password", data={
+        "current_password": DEMO_PASSWORD,
+        "new_password": "granite lighthouse over ostend",
+        "confirm_password": "granite lighthouse over ostend",
+    })
+    assert response.status_code == 302
+    assert other.get("/home").status_code == 401
+    assert client.get("/home").status_code == 200  # the changer keeps a fresh session
+    assert LoginSession.select().join(User).where(User.username == "stts2.alpha").count() == 1
+
+
+def test_password_change_requires_the_current_one(client):
+    login(client, "stts2.alpha")
+    response = client.post("/account/password", data={
+        "current_password": "not my password at all",
+        "new_password": "granite lighthouse over ostend",
+        "confirm_password": "granite lighthouse over ostend",
+    }, headers=HX)
+    assert response.status_code == 422
+    assert "<html" not in text_of(response)
+    assert "The current password is not correct." in text_of(response)
+
+
+def test_password_change_applies_the_policy(client):
+    login(client, "stts2.alpha")
+    response = client.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "new_password": "short",
+        "confirm_password": "short"})
+    assert response.status_code == 422
+    assert "at least 12 characters" in text_of(response)
+
+
+def test_idle_timeout(client):
+    login(client, "stts1.alpha")
+    with time_machine.travel(utcnow() + timedelta(minutes=31), tick=False):
+        assert client.get("/home").status_code == 401
+
+
+def test_activity_keeps_the_session_until_the_absolute_limit(client):
+    login(client, "stts1.alpha")
+    start = utcnow()
+    for minutes in range(20, 12 * 60, 20):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert client.get("/home").status_code == 200, minutes
+    with time_machine.travel(start + timedelta(hours=12, minutes=5), tick=False):
+        assert client.get("/home").status_code == 401
+
+
+def test_session_cookie_flags(app, client):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    response = client.post("/login", data={"username": "stts1.alpha", "password": DEMO_PASSWORD},
+                           base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires" not in cookie  # a browser-session cookie, no remember-me
+    assert not any("remember" in h.lower() for h in response.headers.getlist("Set-Cookie"))
+
+
+def test_session_cookie_holds_no_user_id(client):
+    login(client, "stts1.alpha")
+    with client.session_transaction() as session:
+        user_id = User.get(User.username == "stts1.alpha").id
+        assert session["_user_id"] != str(user_id)
+        assert len(session["_user_id"]) >= 40
+
+
+def test_rehash_on_login_when_parameters_change(client):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(DEMO_PASSWORD)
+    User.update(password_hash=weak).where(User.username == "stts1.alpha").execute()
+    login(client, "stts1.alpha")
+    assert User.get(User.username == "stts1.alpha").password_hash != weak
+
+
+@pytest.fixture
+def provisional_user(app):
+    user = User.get(User.username == "stts1.gamma")
+    set_provisional_password(user, "Provisional1234abcd")
+    return user
+
+
+def test_provisional_password_forces_a_change_first(client, provisional_user):
+    response = attempt(client, "stts1.gamma", "Provisional1234abcd")
+    assert response.status_code == 302
+    for path in ("/home", "/desk/", "/console/"):
+        redirected = client.get(path)
+        assert redirected.status_code == 302
+        assert redirected.headers["Location"].endswith("/account/password")
+    assert client.get("/home", headers=HX).headers["HX-Redirect"].endswith("/account/password")
+    page = client.get("/account/password")
+    assert page.status_code == 200 and "provisional password" in text_of(page)
+    changed = client.post("/account/password", data={
+        "current_password": "Provisional1234abcd",
+        "new_password": "granite lighthouse over ostend",
+        "confirm_password": "granite lighthouse over ostend"})
+    assert changed.status_code == 302
+    assert client.get("/home").status_code == 200
+
+
+def test_provisional_password_works_once(client, make_client, provisional_user):
+    assert attempt(client, "stts1.gamma", "Provisional1234abcd").status_code == 302
+    again = attempt(make_client(), "stts1.gamma", "Provisional1234abcd")
+    assert again.status_code == 422
+    assert "already used" in text_of(again)
+
+
+def test_provisional_password_expires(client, provisional_user):
+    with time_machine.travel(utcnow() + timedelta(days=15), tick=False):
+        response = attempt(client, "stts1.gamma", "Provisional1234abcd")
+    assert response.status_code == 422
+    assert "expired" in text_of(response)
+
+
+def test_login_is_audited_without_passwords(client):
+    attempt(client, "stts1.alpha", "wrong password number")
+    login(client, "stts1.alpha")
+    events = list(AuditEvent.select().where(AuditEvent.action == "auth.login")
+                  .order_by(AuditEvent.id))
+    assert [e.result for e in events[-2:]] == ["refused", "ok"]
+    assert all("wrong password" not in e.details for e in events)
+
+
+def test_next_parameter_only_follows_local_paths(client):
+    response = client.post("/login", data={"username": "stts1.alpha", "password": DEMO_PASSWORD,
+                                           "next": "//evil.example/steal"})
+    assert response.headers["Location"] == "/home"
+
+
+def test_password_hash_uses_argon2id():
+    assert hash_password("x" * 20).startswith("$argon2id$")

@@ -1,0 +1,55 @@
+"""Locale order: the user's choice, the cookie, Accept-Language, then French."""
+from stts.models import User
+from tests.conftest import login
+
+
+def lang(response):
+    import re
+
+    return re.search(r'<html lang="(\w+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_default_is_french(client):
+    assert lang(client.get("/login")) == "fr"
+
+
+def test_accept_language(client):
+    assert lang(client.get("/login", headers={"Accept-Language": "de-BE,de;q=0.9"})) == "de"
+    assert lang(client.get("/login", headers={"Accept-Language": "es"})) == "fr"
+
+
+def test_cookie_beats_accept_language(client):
+    client.set_cookie("stts_lang", "nl")
+    assert lang(client.get("/login", headers={"Accept-Language": "de"})) == "nl"
+
+
+def test_user_choice_beats_cookie(client):
+    User.update(language="de").where(User.username == "stts1.alpha").execute()
+    client.set_cookie("stts_lang", "nl")
+    login(client, "stts1.alpha")
+    assert lang(client.get("/home")) == "de"
+
+
+def test_switcher_saves_the_choice_for_the_user(client):
+    login(client, "stts1.alpha")
+    response = client.post("/language", data={"language": "en", "next": "/home"})
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
+    assert User.get(User.username == "stts1.alpha").language == "en"
+    assert lang(client.get("/home")) == "en"
+
+
+def test_switcher_for_visitors_sets_a_cookie(client):
+    response = client.post("/language", data={"language": "nl", "next": "/login"})
+    assert "stts_lang=nl" in response.headers["Set-Cookie"]
+    assert lang(client.get("/login")) == "nl"
+
+
+def test_switcher_ignores_unknown_languages_and_foreign_targets(client):
+    response = client.post("/language", data={"language": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+    assert "stts_lang" not in response.headers.get("Set-Cookie", "")
+
+
+def test_french_page_is_french(client):
+    body = client.get("/login").get_data(as_text=True)
+    assert "Nom d'utilisateur" in body or "Nom d&#39;utilisateur" in body
