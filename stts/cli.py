@@ -53,5 +53,32 @@ def audit_verify_command():
     click.echo("audit trail intact")
 
 
+@stts_cli.command("import-eligibility")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--keep", is_flag=True, help="Add to the snapshot instead of replacing it.")
+def import_eligibility_command(path, keep):
+    """Load the eligibility snapshot from a CSV file (dossier desk)."""
+    from stts.eligibility import import_snapshot
+
+    with database.connection_context(), open(path, encoding="utf-8-sig", newline="") as handle:
+        report = import_snapshot(handle, replace=not keep)
+    click.echo(f"loaded: {report.loaded}, rejected: {len(report.errors)}")
+    for line, message in report.errors[:100]:
+        click.echo(f"  line {line}: {message}", err=True)
+    if report.errors:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(stts_cli)
+
+
+@stts_cli.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True))
+def backup_command(destination):
+    """Copy the live SQLite database to DESTINATION with SQLite's online backup API."""
+    from stts.services.backup import backup_sqlite
+
+    counts = backup_sqlite(destination)
+    click.echo(f"backup written to {destination}: " +
+               ", ".join(f"{table}={count}" for table, count in sorted(counts.items())))

@@ -44,6 +44,9 @@ def make_database(app):
             "busy_timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"],
         },
         timeout=app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
+        # Every transaction takes the write lock up front: a deferred transaction that reads
+        # and then writes can fail at once with SQLITE_BUSY under concurrent writers.
+        lock_type="IMMEDIATE",
     )
 
 
@@ -52,10 +55,8 @@ def is_sqlite() -> bool:
 
 
 def write_transaction():
-    """A transaction for read-modify-write: BEGIN IMMEDIATE on SQLite, so two writers
-    queue on the lock instead of failing on upgrade."""
-    if is_sqlite():
-        return database.obj.atomic("IMMEDIATE")
+    """A transaction for read-modify-write. On SQLite every transaction begins IMMEDIATE
+    (see make_database), so concurrent writers queue on the lock instead of failing."""
     return database.atomic()
 
 

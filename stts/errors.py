@@ -67,6 +67,12 @@ def init_app(app) -> None:
         from peewee import OperationalError, InterfaceError
 
         code = 503 if isinstance(error, (OperationalError, InterfaceError)) else 500
+        if code == 503:
+            # Render without touching the database again: treat the visitor as anonymous.
+            from flask import g
+            from flask_login import AnonymousUserMixin
+
+            g._login_user = AnonymousUserMixin()
         response, incident = render_error(code)
         log.error("incident %s", incident, exc_info=error)
         return response
