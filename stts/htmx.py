@@ -29,3 +29,13 @@ def add_vary(response: Response) -> Response:
     existing = response.headers.get("Vary")
     response.headers["Vary"] = f"{existing}, {VARY}" if existing else VARY
     return response
+
+
+def redirect_to(url: str):
+    """After a successful change: a redirect for a plain form, a full navigation for htmx
+    (a redirect followed inside the XHR would swap the next page into the form)."""
+    from flask import redirect
+
+    if is_htmx():
+        return hx_redirect(url)
+    return redirect(url)

@@ -76,6 +76,10 @@ def _prepare(url=None, path=None):
         migrate()
         with database.connection_context():
             seed_demo()
+            # Tests read English unless they choose a language (tests/web/test_i18n.py does).
+            from stts.models import User
+
+            User.update(language="en").execute()
     # Remember demo state for the PostgreSQL reset (rows to keep per table).
     if url:
         _snapshot_pg(url)
@@ -167,6 +171,7 @@ class CSRFClient(FlaskClient):
     as the browser does through the form field or htmx's X-CSRFToken header."""
 
     send_csrf = True
+    accept_language: str | None = "en"  # None: send no Accept-Language header
 
     def _csrf_header(self):
         with self.session_transaction() as session:
@@ -178,6 +183,10 @@ class CSRFClient(FlaskClient):
         return serializer.dumps(raw)
 
     def open(self, *args, **kwargs):
+        if self.accept_language:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("Accept-Language", self.accept_language)
+            kwargs["headers"] = headers
         method = (kwargs.get("method") or "GET").upper()
         if self.send_csrf and method not in ("GET", "HEAD", "OPTIONS"):
             headers = dict(kwargs.pop("headers", None) or {})

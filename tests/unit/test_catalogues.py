@@ -48,7 +48,7 @@ def test_placeholders_survive_translation(language):
 def test_every_message_in_the_code_is_catalogued(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
          os.path.join(ROOT, "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "--no-location",
          "-o", str(pot), os.path.join(ROOT, "stts")],
         check=True, capture_output=True,

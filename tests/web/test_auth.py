@@ -248,3 +248,14 @@ def test_next_parameter_only_follows_local_paths(client):
 
 def test_password_hash_uses_argon2id():
     assert hash_password("x" * 20).startswith("$argon2id$")
+
+
+def test_htmx_password_change_navigates_instead_of_swapping(client):
+    login(client, "stts2.alpha")
+    response = client.post("/account/password", headers=HX, data={
+        "current_password": DEMO_PASSWORD,
+        "new_password": "granite lighthouse over ostend",
+        "confirm_password": "granite lighthouse over ostend"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/home"
+    assert response.data == b""

@@ -1,6 +1,15 @@
 """Locale order: the user's choice, the cookie, Accept-Language, then French."""
+import pytest
+
 from stts.models import User
 from tests.conftest import login
+
+
+@pytest.fixture
+def client(client):
+    client.accept_language = None
+    User.update(language="fr").execute()
+    return client
 
 
 def lang(response):

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from stts.auth import _safe_next, finish_session, start_session
 from stts.blueprints.auth import bp
+from stts.htmx import redirect_to
 from stts.blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from stts.models import User
 from stts.permissions import public, requires
@@ -33,7 +34,7 @@ def login():
             status = 422
         else:
             start_session(user, token)
-            return redirect(_safe_next(form.next.data) or url_for("auth.home"))
+            return redirect_to(_safe_next(form.next.data) or url_for("auth.home"))
     elif form.is_submitted():
         status = 422
     form.password.data = ""
@@ -72,7 +73,7 @@ def change_password_view():
             user = User.get_by_id(current_user.id)
             start_session(user, token)
             flash(_("Your password has been changed."), "success")
-            return redirect(url_for("auth.home"))
+            return redirect_to(url_for("auth.home"))
     elif form.is_submitted():
         status = 422
     provisional = current_user.login_session.must_change_password
