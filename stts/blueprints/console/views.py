@@ -1,10 +1,80 @@
-"""The local-manager console."""
+"""The local-manager console: home and own data. Users, structured messages and activity
+live in their own modules (imported at the end)."""
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from stts.htmx import redirect_to
 from stts.blueprints.console import bp
+from stts.blueprints.console.forms import OwnDataForm
 from stts.permissions import requires
 from stts.render import render
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services.users import update_own_data
 
 
 @bp.route("/")
 @requires("console.users")
 def home():
     return render("console/home.html")
+
+
+def apply_service_error(form, error: ServiceError) -> int:
+    """Put a service refusal on the form; returns the HTTP status to answer with."""
+    if isinstance(error, NotFound):
+        abort(404)
+    if isinstance(error, Conflict):
+        form.form_errors.append(error.message)
+        return 409
+    if error.field and error.field in form:
+        form[error.field].errors = list(form[error.field].errors or []) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+    return 422
+
+
+@bp.route("/own-data", methods=["GET", "POST"])
+@requires("console.users")
+def own_data():
+    company = current_user.company
+    form = OwnDataForm(
+        email=current_user.email, company_email=company.email, language=current_user.language,
+        version=current_user.version, company_version=company.version)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            update_own_data(current_user, email=form.email.data,
+                            company_email=form.company_email.data,
+                            language=form.language.data, version=form.version.data,
+                            company_version=form.company_version.data)
+        except ServiceError as error:
+            status = apply_service_error(form, error)
+        else:
+            flash(_("Your data has been saved."), "success")
+            # A full page load, so that a new language applies at once.
+            return redirect_to(url_for("console.own_data"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render("console/own_data.html", "console/_own_data_form.html", form=form,
+                  status=status)
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def args_with(**changes) -> dict:
+    """The current query string with some values changed (for paging and sorting links)."""
+    args = {key: value for key, value in request.args.items() if value != ""}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return args
+
+
+from stts.blueprints.console import activity, users, xml  # noqa: E402,F401

@@ -1,0 +1,27 @@
+"""The company's activity: its audit trail, filtered and paginated."""
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from stts.blueprints.console import bp
+from stts.blueprints.console.forms import ActivityForm
+from stts.blueprints.console.views import args_with, page_number
+from stts.permissions import requires
+from stts.render import render
+from stts.services.console import ActivityFilter, company_actions, search_activity
+
+
+@bp.route("/activity")
+@requires("console.activity")
+def activity():
+    form = ActivityForm(formdata=request.args)
+    form.action.choices = [("", _("Any action"))] + [(a, a) for a in company_actions(current_user)]
+    result, status = None, 200
+    if form.validate():
+        criteria = ActivityFilter(action=form.action.data or "", actor=form.actor.data or "",
+                                  date_from=form.date_from.data, date_to=form.date_to.data)
+        result = search_activity(current_user, criteria, page=page_number())
+    else:
+        status = 422
+    return render("console/activity.html", "console/_activity_results.html", form=form,
+                  result=result, args_with=args_with, status=status)

@@ -1,0 +1,199 @@
+"""The local manager's structured-message settings and the company's activity trail."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from stts.db import utcnow, write_transaction
+from stts.models import Application, AuditEvent, Company, User, UserApplication
+from stts.models.console import TechnicalAccount
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services.audit import record_event
+from stts.services.users import get_company_user
+
+ACTIVITY_PAGE_SIZE = 25
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- structured messages ---------------------------------------------------------------
+
+@dataclass
+class XmlOverview:
+    company: Company
+    users: list
+    senders: set
+    accounts: list
+
+
+def xml_overview(manager: User) -> XmlOverview:
+    company = Company.get_by_id(manager.company_id)
+    users = list(User.select(User.id, User.username, User.first_name, User.last_name,
+                             User.is_local_manager, User.blocked)
+                 .where(User.company == manager.company_id)
+                 .order_by(User.last_name_key, User.first_name_key, User.id))
+    senders = {
+        user_id for (user_id,) in UserApplication.select(UserApplication.user)
+        .join(Application).switch(UserApplication).join(User)
+        .where((Application.code == "STTS_XML") & (User.company == manager.company_id))
+        .tuples()
+    }
+    accounts = list(TechnicalAccount.select()
+                    .where(TechnicalAccount.company == manager.company_id)
+                    .order_by(TechnicalAccount.revoked_at.is_null(False), TechnicalAccount.name,
+                              TechnicalAccount.id))
+    return XmlOverview(company=company, users=users, senders=senders, accounts=accounts)
+
+
+def update_xml_settings(manager: User, *, enabled: bool, result_email: str, version) -> Company:
+    """Switch XML sending on or off and set where batch results are notified."""
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        version = -1
+    result_email = (result_email or "").strip() or None
+    if enabled and not result_email:
+        raise ServiceError(_l("Give the address that receives the batch results."),
+                           field="result_email")
+    company = Company.get_by_id(manager.company_id)
+    with write_transaction():
+        changed = Company.update(xml_enabled=enabled, xml_result_email=result_email,
+                                 version=Company.version + 1).where(
+            (Company.id == company.id) & (Company.version == version)).execute()
+        if changed != 1:
+            raise Conflict(_l("The settings changed meanwhile. Your input is kept: check and "
+                              "save again."))
+        record_event("company.xml_settings", actor=manager, company_id=company.id,
+                     object_type="company", object_id=company.id,
+                     before={"xml_enabled": company.xml_enabled,
+                             "xml_result_email": company.xml_result_email},
+                     after={"xml_enabled": enabled, "xml_result_email": result_email})
+    return Company.get_by_id(company.id)
+
+
+def set_xml_sender(manager: User, user_id, allowed: bool) -> User:
+    """Give or take the STTS_XML application of one user of the company."""
+    user = get_company_user(manager, user_id)
+    application = Application.get(Application.code == "STTS_XML")
+    with write_transaction():
+        if allowed:
+            UserApplication.insert(user=user.id, application=application.id) \
+                .on_conflict_ignore().execute()
+        else:
+            UserApplication.delete().where((UserApplication.user == user.id)
+                                           & (UserApplication.application == application.id)
+                                           ).execute()
+        User.update(version=User.version + 1).where(User.id == user.id).execute()
+        record_event("user.xml_sender_granted" if allowed else "user.xml_sender_revoked",
+                     actor=manager, company_id=manager.company_id, object_type="user",
+                     object_id=user.id)
+    return user
+
+
+def create_technical_account(manager: User, name: str) -> tuple[TechnicalAccount, str]:
+    """A technical account with a fresh API token; only the token's hash is stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_l("Give the technical account a name."), field="name")
+    token = secrets.token_urlsafe(32)
+    with write_transaction():
+        account = TechnicalAccount.create(
+            company=manager.company_id, name=name, token_hash=token_digest(token),
+            token_hint=token[:6], created_at=utcnow(), created_by_id=manager.id)
+        record_event("technical_account.created", actor=manager, company_id=manager.company_id,
+                     object_type="technical_account", object_id=account.id,
+                     after={"name": name})
+    return account, token
+
+
+def revoke_technical_account(manager: User, account_id) -> TechnicalAccount:
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("This technical account does not exist.")) from None
+    with write_transaction():
+        account = TechnicalAccount.get_or_none(
+            (TechnicalAccount.id == account_id)
+            & (TechnicalAccount.company == manager.company_id))
+        if account is None:
+            raise NotFound(_l("This technical account does not exist."))
+        if account.revoked_at is None:
+            account.revoked_at = utcnow()
+            TechnicalAccount.update(revoked_at=account.revoked_at).where(
+                TechnicalAccount.id == account.id).execute()
+            record_event("technical_account.revoked", actor=manager,
+                         company_id=manager.company_id, object_type="technical_account",
+                         object_id=account.id)
+    return account
+
+
+def authenticate_token(token: str) -> TechnicalAccount | None:
+    """The live technical account for an API token (for the XML endpoint), or None."""
+    if not token or len(token) > 200:
+        return None
+    return (TechnicalAccount.select(TechnicalAccount, Company).join(Company)
+            .where((TechnicalAccount.token_hash == token_digest(token))
+                   & TechnicalAccount.revoked_at.is_null()
+                   & (Company.xml_enabled == True))  # noqa: E712
+            .first())
+
+
+# --- activity --------------------------------------------------------------------------
+
+@dataclass
+class ActivityFilter:
+    action: str = ""
+    actor: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class ActivityPage:
+    events: list
+    total: int
+    page: int
+    pages: int
+
+
+def company_actions(manager: User) -> list[str]:
+    return [a for (a,) in AuditEvent.select(AuditEvent.action).distinct()
+            .where(AuditEvent.company_id == manager.company_id)
+            .order_by(AuditEvent.action).tuples()]
+
+
+def search_activity(manager: User, criteria: ActivityFilter, page: int = 1,
+                    page_size: int = ACTIVITY_PAGE_SIZE) -> ActivityPage:
+    """The company's audit trail, newest first, filtered."""
+    where = AuditEvent.company_id == manager.company_id
+    if criteria.action:
+        where &= AuditEvent.action == criteria.action
+    if criteria.actor:
+        where &= AuditEvent.actor_username == criteria.actor.strip().lower()
+    if criteria.date_from:
+        where &= AuditEvent.at >= datetime.combine(criteria.date_from, time.min)
+    if criteria.date_to:
+        where &= AuditEvent.at < datetime.combine(criteria.date_to + timedelta(days=1), time.min)
+    query = AuditEvent.select().where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    total = query.count()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    events = list(query.paginate(page, page_size))
+    # Name the users the events are about, in one query (deleted users keep their id only).
+    ids = {int(e.object_id) for e in events
+           if e.object_type == "user" and (e.object_id or "").isdigit()}
+    names = {}
+    if ids:
+        names = {u.id: u.username for u in User.select(User.id, User.username)
+                 .where(User.id.in_(list(ids)) & (User.company == manager.company_id))}
+    for event in events:
+        event.object_label = (names.get(int(event.object_id))
+                              if event.object_type == "user" and (event.object_id or "").isdigit()
+                              else None)
+    return ActivityPage(events=events, total=total, page=page, pages=pages)

@@ -1,0 +1,469 @@
+"""The company's users, as the local manager manages them (issue #4).
+
+Every function takes the acting local manager and works inside that manager's company only:
+an id from another company is ``NotFound``. Usernames are never reused: deleting a user
+retires the name (``RetiredUsername``), and ``username_available`` is the one check used at
+creation here and by the portal's first-login username choice.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN, SQL, IntegrityError, NodeList, fn
+
+from stts.db import utcnow, write_transaction
+from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.models import (
+    PROFILES,
+    Application,
+    Company,
+    LoginSession,
+    User,
+    UserApplication,
+    UserProfile,
+)
+from stts.models.console import RetiredUsername
+from stts.passwords import generate_provisional_password, hash_password
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services.audit import pseudonymize, record_event
+from stts.services.authentication import set_provisional_password
+from stts.services.sessions import end_all_sessions
+from stts.text import like_prefix, search_key
+
+USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,64}$")
+PAGE_SIZE = 20
+SORTS = {
+    "username": (User.username,),
+    "name": (User.last_name_key, User.first_name_key),
+    "last_login": (User.last_login_at,),
+}
+BLOCKED_CHOICES = ("", "yes", "no")
+APPLICATION_CHOICES = ("", "STTS_WEB", "STTS_XML", "none")
+
+
+# --- usernames -------------------------------------------------------------------------
+
+def normalize_username(name: str) -> str:
+    return (name or "").strip().lower()
+
+
+def username_available(name: str) -> bool:
+    """True when ``name`` is well formed, not in use and never was (retired names stay retired)."""
+    name = normalize_username(name)
+    if not USERNAME_RE.match(name):
+        return False
+    if User.select().where(fn.LOWER(User.username) == name).exists():
+        return False
+    return not RetiredUsername.select().where(RetiredUsername.username == name).exists()
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def get_company_user(manager: User, user_id) -> User:
+    """A user of the manager's company, or NotFound (other companies' ids look unknown)."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("This user does not exist.")) from None
+    user = (
+        User.select(User, UserProfile)
+        .join(UserProfile, JOIN.LEFT_OUTER, on=(UserProfile.user == User.id), attr="profile_row")
+        .where((User.id == user_id) & (User.company == manager.company_id))
+        .first()
+    )
+    if user is None:
+        raise NotFound(_l("This user does not exist."))
+    user.app_codes = applications_of([user.id]).get(user.id, set())
+    return user
+
+
+def applications_of(user_ids) -> dict[int, set[str]]:
+    """Application codes per user, in one query."""
+    result: dict[int, set[str]] = {}
+    if not user_ids:
+        return result
+    rows = (
+        UserApplication.select(UserApplication.user, Application.code)
+        .join(Application)
+        .where(UserApplication.user.in_(list(user_ids)))
+        .tuples()
+    )
+    for user_id, code in rows:
+        result.setdefault(user_id, set()).add(code)
+    return result
+
+
+def user_state(user: User, now=None) -> str:
+    """One of: blocked, locked, provisional, active (the list's 'state' column)."""
+    now = now or utcnow()
+    if user.blocked:
+        return "blocked"
+    if user.locked_permanently or (user.locked_until is not None and user.locked_until > now):
+        return "locked"
+    if user.password_provisional:
+        return "provisional"
+    return "active"
+
+
+@dataclass
+class UserCriteria:
+    last_name: str = ""
+    first_name: str = ""
+    national_number: str = ""  # already cleaned (exact match)
+    blocked: str = ""  # "", "yes", "no"
+    application: str = ""  # "", STTS_WEB, STTS_XML, "none"
+    complement: bool = False
+    sort: str = "name"
+    descending: bool = False
+
+    def condition(self):
+        """The plain search as one expression (None when no criterion is given)."""
+        parts = []
+        if self.last_name.strip():
+            parts.append(_prefix(User.last_name_key, self.last_name))
+        if self.first_name.strip():
+            parts.append(_prefix(User.first_name_key, self.first_name))
+        if self.national_number:
+            parts.append(User.national_number == self.national_number)
+        if self.blocked == "yes":
+            parts.append(User.blocked == True)  # noqa: E712
+        elif self.blocked == "no":
+            parts.append(User.blocked == False)  # noqa: E712
+        if self.application in ("STTS_WEB", "STTS_XML"):
+            parts.append(User.id.in_(_users_with_application(self.application)))
+        elif self.application == "none":
+            parts.append(User.id.not_in(
+                UserApplication.select(UserApplication.user)))
+        if not parts:
+            return None
+        condition = parts[0]
+        for part in parts[1:]:
+            condition &= part
+        return condition
+
+
+def _prefix(column, text: str):
+    """column LIKE 'folded-text%' ESCAPE '\\' (works on SQLite and PostgreSQL alike)."""
+    return NodeList((column, SQL("LIKE"), like_prefix(search_key(text)), SQL("ESCAPE '\\'")))
+
+
+def _users_with_application(code: str):
+    return (UserApplication.select(UserApplication.user)
+            .join(Application).where(Application.code == code))
+
+
+def search_query(manager: User, criteria: UserCriteria):
+    """The users of the manager's company matching ``criteria`` (or, with the complement
+    switch, exactly the company's users that do NOT match), ordered as asked."""
+    scope = User.company == manager.company_id
+    condition = criteria.condition()
+    if condition is None:
+        where = scope if not criteria.complement else (scope & (User.id.is_null()))
+    elif criteria.complement:
+        where = scope & ~condition
+    else:
+        where = scope & condition
+    columns = SORTS.get(criteria.sort, SORTS["name"])
+    order = [c.desc() if criteria.descending else c.asc() for c in columns]
+    order.append(User.id.desc() if criteria.descending else User.id.asc())
+    return (
+        User.select(User, UserProfile)
+        .join(UserProfile, JOIN.LEFT_OUTER, on=(UserProfile.user == User.id), attr="profile_row")
+        .where(where)
+        .order_by(*order)
+    )
+
+
+@dataclass
+class UserPage:
+    users: list
+    total: int
+    page: int
+    pages: int
+    criteria: UserCriteria
+    states: dict = field(default_factory=dict)
+
+
+def search_users(manager: User, criteria: UserCriteria, page: int = 1,
+                 page_size: int = PAGE_SIZE) -> UserPage:
+    query = search_query(manager, criteria)
+    total = query.count()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    users = list(query.paginate(page, page_size))
+    _decorate(users)
+    return UserPage(users=users, total=total, page=page, pages=pages, criteria=criteria)
+
+
+def _decorate(users) -> None:
+    apps = applications_of([u.id for u in users])
+    now = utcnow()
+    for user in users:
+        user.app_codes = apps.get(user.id, set())
+        user.state = user_state(user, now)
+        user.profile_code = _profile_code(user)
+
+
+def _profile_code(user) -> str | None:
+    if user.is_local_manager:
+        return "LOCAL_MANAGER"
+    row = getattr(user, "profile_row", None)
+    return row.profile if row is not None and row.profile else None
+
+
+def iter_search(manager: User, criteria: UserCriteria, batch: int = 500):
+    """Every matching user, fetched in batches (for the CSV export)."""
+    query = search_query(manager, criteria)
+    page = 1
+    while True:
+        users = list(query.paginate(page, batch))
+        if not users:
+            return
+        _decorate(users)
+        yield from users
+        if len(users) < batch:
+            return
+        page += 1
+
+
+# --- writing ---------------------------------------------------------------------------
+
+@dataclass
+class UserData:
+    username: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    national_number: str = ""
+    email: str = ""
+    language: str = "fr"
+    applications: tuple = ()
+    profile: str = ""
+
+
+def _check_grants(applications, profile) -> tuple[set, str | None]:
+    """A manager grants only the company's two applications and STTS1–3: never more."""
+    apps = set(applications or ())
+    if not apps <= {"STTS_WEB", "STTS_XML"}:
+        raise ServiceError(_l("Unknown application."), field="applications")
+    profile = profile or None
+    if "STTS_WEB" in apps:
+        if profile not in PROFILES:
+            raise ServiceError(_l("Choose exactly one STTS profile for the web application."),
+                               field="profile")
+    else:
+        if profile is not None and profile not in PROFILES:
+            raise ServiceError(_l("Unknown profile."), field="profile")
+        profile = None  # a profile only means something with the web application
+    return apps, profile
+
+
+def _set_grants(user_id: int, apps: set, profile: str | None) -> None:
+    app_ids = {a.code: a.id for a in Application.select()}
+    UserApplication.delete().where(UserApplication.user == user_id).execute()
+    if apps:
+        UserApplication.insert_many(
+            [{"user": user_id, "application": app_ids[code]} for code in sorted(apps)]
+        ).execute()
+    UserProfile.delete().where(UserProfile.user == user_id).execute()
+    if profile:
+        UserProfile.insert(user=user_id, profile=profile).execute()
+
+
+def create_user(manager: User, data: UserData) -> tuple[User, str]:
+    """Create a user of the manager's company; returns the user and the provisional password
+    (to show once)."""
+    username = normalize_username(data.username)
+    if not USERNAME_RE.match(username):
+        raise ServiceError(_l("Use 3 to 64 characters: lowercase letters, digits, '.', '_' "
+                              "or '-'."), field="username")
+    try:
+        nrn = clean_national_number(data.national_number)
+    except InvalidIdentifier as error:
+        raise ServiceError(error.message, field="national_number") from None
+    apps, profile = _check_grants(data.applications, data.profile)
+    password = generate_provisional_password()
+    try:
+        with write_transaction():
+            if not username_available(username):
+                raise ServiceError(_l("This username is taken or was used before. "
+                                      "Choose another one."), field="username")
+            if User.select().where((User.company == manager.company_id)
+                                   & (User.national_number == nrn)).exists():
+                raise ServiceError(_l("This person already has an account in your company."),
+                                   field="national_number")
+            user = User.create(
+                company=manager.company_id, username=username,
+                last_name=data.last_name.strip(), first_name=data.first_name.strip(),
+                last_name_key=search_key(data.last_name),
+                first_name_key=search_key(data.first_name),
+                national_number=nrn, email=(data.email or "").strip() or None,
+                language=data.language or "fr",
+                password_hash=hash_password(password),
+            )
+            _set_grants(user.id, apps, profile)
+            set_provisional_password(user, password, actor=manager)
+            record_event("user.created", actor=manager, company_id=manager.company_id,
+                         object_type="user", object_id=user.id,
+                         after={"username": username, "national_number": pseudonymize(nrn),
+                                "applications": sorted(apps), "profile": profile})
+    except IntegrityError:
+        raise ServiceError(_l("This username is taken or this person already has an account."),
+                           field="username") from None
+    return User.get_by_id(user.id), password
+
+
+def update_user(manager: User, user_id, version, *, email: str, applications,
+                profile: str) -> User:
+    """Change a user's e-mail, applications and profile; a stale version is a Conflict."""
+    user = get_company_user(manager, user_id)
+    apps, profile = _check_grants(applications, profile)
+    if user.is_local_manager:
+        apps, profile = user.app_codes, _profile_code_stored(user)  # has everything anyway
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        version = -1
+    before = {"email": user.email, "applications": sorted(user.app_codes),
+              "profile": _profile_code_stored(user)}
+    with write_transaction():
+        changed = (
+            User.update(email=(email or "").strip() or None, version=User.version + 1)
+            .where((User.id == user.id) & (User.version == version)
+                   & (User.company == manager.company_id))
+            .execute()
+        )
+        if changed != 1:
+            raise Conflict(_l("Someone changed this user meanwhile. Your input is kept: "
+                              "check the current data and save again."))
+        _set_grants(user.id, apps, profile)
+        record_event("user.updated", actor=manager, company_id=manager.company_id,
+                     object_type="user", object_id=user.id, before=before,
+                     after={"email": (email or "").strip() or None,
+                            "applications": sorted(apps), "profile": profile})
+    return get_company_user(manager, user.id)
+
+
+def _profile_code_stored(user) -> str | None:
+    row = getattr(user, "profile_row", None)
+    return row.profile if row is not None and row.profile else None
+
+
+def reset_password(manager: User, user_id) -> tuple[User, str]:
+    """Give a new provisional password (shown once); the user's sessions end."""
+    user = get_company_user(manager, user_id)
+    password = generate_provisional_password()
+    with write_transaction():
+        set_provisional_password(user, password, actor=manager)
+    return user, password
+
+
+def _own_users(manager: User, user_ids) -> list[User]:
+    ids = []
+    for value in user_ids:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise NotFound(_l("This user does not exist.")) from None
+    ids = sorted(set(ids))
+    users = list(User.select().where((User.id.in_(ids)) & (User.company == manager.company_id))
+                 .order_by(User.last_name_key, User.first_name_key, User.id))
+    if len(users) != len(ids) or not ids:
+        raise NotFound(_l("This user does not exist."))
+    return users
+
+
+def selected_users(manager: User, user_ids) -> list[User]:
+    """The users behind a bulk selection (all of them in the manager's company, or NotFound)."""
+    return _own_users(manager, user_ids)
+
+
+def set_blocked(manager: User, user_ids, blocked: bool) -> int:
+    """Block or unblock users; blocking ends their sessions at once. Returns how many changed."""
+    users = _own_users(manager, user_ids)
+    if blocked and any(u.id == manager.id for u in users):
+        raise ServiceError(_l("You cannot block yourself."))
+    changed = 0
+    with write_transaction():
+        for user in users:
+            if user.blocked == blocked:
+                continue
+            User.update(blocked=blocked, version=User.version + 1).where(
+                User.id == user.id).execute()
+            if blocked:
+                end_all_sessions(user.id)
+            record_event("user.blocked" if blocked else "user.unblocked", actor=manager,
+                         company_id=manager.company_id, object_type="user", object_id=user.id)
+            changed += 1
+    return changed
+
+
+def unlock_user(manager: User, user_id) -> User:
+    """Lift a brute-force lockout."""
+    user = get_company_user(manager, user_id)
+    with write_transaction():
+        User.update(failed_logins=0, temporary_lockouts=0, locked_until=None,
+                    locked_permanently=False, version=User.version + 1).where(
+            User.id == user.id).execute()
+        record_event("user.unlocked", actor=manager, company_id=manager.company_id,
+                     object_type="user", object_id=user.id,
+                     before={"temporary_lockouts": user.temporary_lockouts,
+                             "locked_permanently": user.locked_permanently})
+    return get_company_user(manager, user.id)
+
+
+def delete_user(manager: User, user_id) -> str:
+    """Delete a user; the username is retired for good and the audit trail keeps the history.
+    Returns the deleted username."""
+    user = get_company_user(manager, user_id)
+    if user.id == manager.id or user.is_local_manager:
+        raise ServiceError(_l("You cannot delete yourself."))
+    try:
+        with write_transaction():
+            end_all_sessions(user.id)
+            UserApplication.delete().where(UserApplication.user == user.id).execute()
+            UserProfile.delete().where(UserProfile.user == user.id).execute()
+            LoginSession.delete().where(LoginSession.user == user.id).execute()
+            User.delete().where((User.id == user.id)
+                                & (User.company == manager.company_id)).execute()
+            RetiredUsername.insert(username=user.username, company_id=manager.company_id,
+                                   retired_at=utcnow()).on_conflict_ignore().execute()
+            record_event("user.deleted", actor=manager, company_id=manager.company_id,
+                         object_type="user", object_id=user.id,
+                         before={"username": user.username,
+                                 "name": user.full_name,
+                                 "national_number": pseudonymize(user.national_number),
+                                 "applications": sorted(user.app_codes),
+                                 "profile": _profile_code_stored(user)})
+    except IntegrityError:
+        raise ServiceError(_l("This user is still referenced by other records and cannot be "
+                              "deleted. Block the user instead.")) from None
+    return user.username
+
+
+def update_own_data(manager: User, *, email: str, company_email: str, language: str,
+                    version, company_version) -> None:
+    """The local manager's own e-mail and language, and the company's e-mail."""
+    try:
+        version, company_version = int(version), int(company_version)
+    except (TypeError, ValueError):
+        version = company_version = -1
+    email = (email or "").strip() or None
+    company_email = (company_email or "").strip() or None
+    company = Company.get_by_id(manager.company_id)
+    with write_transaction():
+        changed = User.update(email=email, language=language, version=User.version + 1).where(
+            (User.id == manager.id) & (User.version == version)).execute()
+        changed += Company.update(email=company_email, version=Company.version + 1).where(
+            (Company.id == manager.company_id) & (Company.version == company_version)).execute()
+        if changed != 2:
+            raise Conflict(_l("Your data changed meanwhile. Your input is kept: check and "
+                              "save again."))
+        record_event("user.own_data_changed", actor=manager, company_id=manager.company_id,
+                     object_type="user", object_id=manager.id,
+                     before={"email": manager.email, "language": manager.language,
+                             "company_email": company.email},
+                     after={"email": email, "language": language,
+                            "company_email": company_email})
+
