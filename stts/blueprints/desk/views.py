@@ -1,10 +1,104 @@
-"""The dossier desk: the STTS work, by profile."""
+"""The dossier desk: home, search, CSV export and the dossier page."""
+import csv
+import io
+
+from flask import Response, abort, request, stream_with_context
+from flask_babel import gettext as _
+from flask_login import current_user
+
 from stts.blueprints.desk import bp
-from stts.permissions import requires
+from stts.blueprints.desk.common import page_arg
+from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
+from stts.permissions import allowed, requires
 from stts.render import render
+from stts.services import NotFound
+from stts.services import dossiers as service
 
 
 @bp.route("/")
 @requires("desk.home")
 def home():
-    return render("desk/home.html")
+    form = SearchForm(request.args)
+    counts = service.count_by_state(current_user) if allowed(current_user, "desk.search") else {}
+    return render("desk/home.html", form=form, counts=counts)
+
+
+def _search_form():
+    form = SearchForm(request.args)
+    valid = form.validate()
+    return form, valid
+
+
+@bp.route("/dossiers")
+@requires("desk.search")
+def search():
+    form, valid = _search_form()
+    result = service.search_dossiers(current_user, form.filters(), page_arg(form.page.data)) \
+        if valid else None
+    return render("desk/search.html", "desk/_results.html", form=form, result=result,
+                  query=_query_without_page())
+
+
+def _query_without_page() -> str:
+    from urllib.parse import urlencode
+
+    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
+
+
+@bp.route("/dossiers.csv")
+@requires("desk.search")
+def export():
+    form, valid = _search_form()
+    if not valid:
+        abort(400)
+    rows = service.export_rows(current_user, form.filters())
+    header = [_("Dossier"), _("National register number"), _("Last name"), _("First name"),
+              _("Category"), _("Service"), _("Phone number"), _("Customer number"), _("State"),
+              _("Activation date"), _("End date"), _("Created")]
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            if buffer.tell() > 16384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=dossiers.csv"})
+
+
+def dossier_forms(dossier, **overrides) -> dict:
+    last = service.last_action(dossier)
+    forms = {
+        "activate_form": ActivateForm(prefix="activate", version=dossier.version,
+                                      formdata=None),
+        "cease_form": CeaseForm(prefix="cease", version=dossier.version, formdata=None),
+        "cancel_form": CancelForm(prefix="cancel", version=dossier.version,
+                                  action_id=last.id if last else "", formdata=None),
+        "last_action": last,
+        "can_cancel": service.cancellable(current_user, dossier, last),
+    }
+    forms.update(overrides)
+    return forms
+
+
+def render_dossier(dossier, status=200, **overrides):
+    return render("desk/dossier.html", "desk/_dossier.html", status=status, dossier=dossier,
+                  timeline=service.timeline(current_user, dossier),
+                  consultations=service.consultations(current_user, dossier),
+                  **dossier_forms(dossier, **overrides))
+
+
+@bp.route("/dossiers/<int:dossier_id>")
+@requires("desk.search")
+def dossier(dossier_id):
+    try:
+        found = service.view_dossier(current_user, dossier_id)
+    except NotFound:
+        abort(404)
+    return render_dossier(found)

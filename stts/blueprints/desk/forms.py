@@ -1,0 +1,177 @@
+"""The desk's forms (Flask-WTF, labels translated lazily)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from stts.blueprints.desk.labels import (
+    CATEGORY_LABELS,
+    CEASE_REASON_LABELS,
+    SERVICE_LABELS,
+    STATE_LABELS,
+    TASK_LABELS,
+)
+from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
+
+
+def _choices(labels, blank=None):
+    items = list(labels.items())
+    return ([("", blank)] if blank is not None else []) + items
+
+
+def national_number(form, field):
+    try:
+        field.data = clean_national_number(field.data or "")
+    except InvalidIdentifier as error:
+        raise ValidationError(error.message) from None
+
+
+def phone_number(form, field):
+    if field.data:
+        try:
+            field.data = clean_phone_number(field.data)
+        except InvalidIdentifier as error:
+            raise ValidationError(error.message) from None
+
+
+def _nrn_field(**kw):
+    return StringField(_l("National register number"), validators=[national_number],
+                       description=_l("11 digits, e.g. 85.07.30-033.28"),
+                       render_kw={"inputmode": "numeric", "autocomplete": "off"}, **kw)
+
+
+class CommercialMixin:
+    service = SelectField(_l("Service"), choices=_choices(SERVICE_LABELS, _l("— not yet known —")),
+                          validators=[Optional()])
+    phone_number = StringField(_l("Phone number"), validators=[Optional(), phone_number],
+                               render_kw={"autocomplete": "off", "type": "tel"})
+    customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)])
+    tariff_formula = StringField(_l("Tariff formula"), validators=[Optional(), Length(max=100)])
+    installation_costs = DecimalField(_l("Installation costs (EUR)"), places=2,
+                                      validators=[Optional(), NumberRange(min=0, max=99999)])
+
+    def commercial_data(self) -> dict:
+        return {name: getattr(self, name).data for name in
+                ("service", "phone_number", "customer_number", "tariff_formula",
+                 "installation_costs")}
+
+
+class RequestForm(CommercialMixin, FlaskForm):
+    national_number = _nrn_field()
+    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, ""),
+                           validators=[InputRequired()])
+    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)],
+                            description=_l("Taken from the eligibility source when the person "
+                                           "is known."))
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
+    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=10)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+
+    def data_for_service(self) -> dict:
+        data = self.commercial_data()
+        for name in ("national_number", "category", "last_name", "first_name", "street",
+                     "postcode", "city"):
+            data[name] = getattr(self, name).data
+        return data
+
+
+class TransferForm(CommercialMixin, FlaskForm):
+    national_number = _nrn_field()
+    activation_date = DateField(_l("Activation date"), validators=[Optional()])
+    invoice_date = DateField(_l("Invoice date"), validators=[Optional()])
+
+    service = SelectField(_l("Service"), choices=_choices(SERVICE_LABELS, ""),
+                          validators=[InputRequired(_l("Choose the service."))])
+    phone_number = StringField(_l("Phone number"),
+                               validators=[InputRequired(_l("Enter a phone number.")),
+                                           phone_number],
+                               render_kw={"autocomplete": "off", "type": "tel"})
+    customer_number = StringField(_l("Customer number"), validators=[
+        InputRequired(_l("Enter your customer number.")), Length(max=40)])
+    tariff_formula = StringField(_l("Tariff formula"), validators=[
+        InputRequired(_l("Enter the tariff formula.")), Length(max=100)])
+
+
+class ModifyForm(CommercialMixin, FlaskForm):
+    version = HiddenField()
+
+
+class ActivateForm(FlaskForm):
+    version = HiddenField()
+    activation_date = DateField(_l("Activation date"), validators=[InputRequired()])
+    invoice_date = DateField(_l("Invoice date"), validators=[InputRequired()])
+
+
+class CeaseForm(FlaskForm):
+    version = HiddenField()
+    reason = SelectField(_l("Reason"), choices=_choices(CEASE_REASON_LABELS, ""),
+                         validators=[InputRequired()])
+    effective_date = DateField(_l("Effective date"), validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class CancelForm(FlaskForm):
+    version = HiddenField()
+    action_id = HiddenField()
+    reason = TextAreaField(_l("Reason for the cancellation"),
+                           validators=[InputRequired(), Length(max=1000)])
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    national_number = StringField(_l("National register number"),
+                                  validators=[Optional(), national_number],
+                                  render_kw={"inputmode": "numeric", "autocomplete": "off",
+                                             "type": "search"})
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)],
+                       description=_l("Last name, then first name; the beginning is enough."),
+                       render_kw={"type": "search", "autocomplete": "off"})
+    phone_number = StringField(_l("Phone number"), validators=[Optional(), phone_number],
+                               render_kw={"type": "search", "autocomplete": "off"})
+    customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)],
+                                  render_kw={"type": "search", "autocomplete": "off"})
+    state = SelectField(_l("State"), choices=_choices(STATE_LABELS, _l("All")),
+                        validators=[Optional()])
+    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, _l("All")),
+                           validators=[Optional()])
+    created_from = DateField(_l("Created from"), validators=[Optional()])
+    created_to = DateField(_l("Created until"), validators=[Optional()])
+    activated_from = DateField(_l("Activated from"), validators=[Optional()])
+    activated_to = DateField(_l("Activated until"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    FILTERS = ("national_number", "name", "phone_number", "customer_number", "state",
+               "category", "created_from", "created_to", "activated_from", "activated_to")
+
+    def filters(self) -> dict:
+        return {name: getattr(self, name).data for name in self.FILTERS
+                if getattr(self, name).data}
+
+
+class TaskFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    type = SelectField(_l("Task type"), choices=_choices(TASK_LABELS, _l("All")),
+                       validators=[Optional()])
+    due = SelectField(_l("Due"), validators=[Optional()], choices=[
+        ("", _l("Any date")), ("overdue", _l("Overdue")), ("today", _l("Due today or earlier")),
+        ("week", _l("Due within a week"))])
+    state = SelectField(_l("State"), validators=[Optional()], choices=[
+        ("OPEN", _l("Open")), ("DONE", _l("Processed")), ("ALL", _l("All"))])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+
+class ProcessTaskForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=1000)])

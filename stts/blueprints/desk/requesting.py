@@ -1,0 +1,75 @@
+"""Request a social tariff (with the inline person lookup) and transfer one."""
+from flask import flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from stts.blueprints.desk import bp
+from stts.blueprints.desk.common import done, show_error
+from stts.blueprints.desk.forms import RequestForm, TransferForm
+from stts.blueprints.desk.labels import STATE_LABELS
+from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.permissions import requires
+from stts.render import render
+from stts.services import ServiceError
+from stts.services import dossiers as service
+
+
+@bp.route("/request", methods=["GET", "POST"])
+@requires("desk.request")
+def request_tariff():
+    form = RequestForm(national_number=request.args.get("national_number"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            dossier = service.request_tariff(current_user, form.data_for_service())
+        except ServiceError as error:
+            show_error(form, error)
+            status = 422
+        else:
+            flash(_("Dossier %(id)s saved: %(state)s.", id=dossier.id,
+                    state=STATE_LABELS[dossier.state]), "success")
+            return done(url_for("desk.dossier", dossier_id=dossier.id))
+    elif form.is_submitted():
+        status = 422
+    return render("desk/request.html", "desk/_request_form.html", form=form, status=status,
+                  situation=None)
+
+
+@bp.route("/lookup")
+@requires("desk.request")
+def lookup():
+    """The inline answer under the national register number: known? already benefiting?"""
+    raw = request.args.get("national_number", "")
+    situation, problem = None, None
+    try:
+        nrn = clean_national_number(raw)
+    except InvalidIdentifier as error:
+        problem = error.message
+    else:
+        situation = service.look_up_person(current_user, nrn)
+    form = RequestForm(formdata=None, national_number=raw)
+    return render("desk/request.html", "desk/_lookup.html", form=form, situation=situation,
+                  problem=problem if raw else None)
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@requires("desk.transfer")
+def transfer():
+    form = TransferForm(national_number=request.args.get("national_number"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            dossier = service.transfer_tariff(current_user, form.national_number.data,
+                                              {**form.commercial_data(),
+                                               "activation_date": form.activation_date.data,
+                                               "invoice_date": form.invoice_date.data})
+        except ServiceError as error:
+            show_error(form, error)
+            status = 422
+        else:
+            flash(_("The social tariff was transferred to your company (dossier %(id)s).",
+                    id=dossier.id), "success")
+            return done(url_for("desk.dossier", dossier_id=dossier.id))
+    elif form.is_submitted():
+        status = 422
+    return render("desk/transfer.html", "desk/_transfer_form.html", form=form, status=status)

@@ -1,0 +1,53 @@
+"""The operator's tasks (STTS 3): inbox with filters, processing with a note."""
+from datetime import date
+
+from flask import abort, request
+from flask_login import current_user
+
+from stts.blueprints.desk import bp
+from stts.blueprints.desk.common import page_arg, show_error
+from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
+from stts.permissions import requires
+from stts.render import render
+from stts.services import NotFound, ServiceError
+from stts.services import tasks as service
+
+
+@bp.route("/tasks")
+@requires("desk.tasks")
+def tasks():
+    form = TaskFilterForm(request.args)
+    if not form.validate():
+        form = TaskFilterForm(formdata=None)
+    result = service.list_tasks(current_user, type_=form.type.data or None,
+                                due=form.due.data or None, state=form.state.data or "OPEN",
+                                page=page_arg(form.page.data))
+    from urllib.parse import urlencode
+
+    query = urlencode([(k, v) for k, v in request.args.items() if k != "page" and v])
+    return render("desk/tasks.html", "desk/_tasks.html", form=form, result=result,
+                  today=date.today(), query=query, process_form=ProcessTaskForm,
+                  details_of=service.details_of)
+
+
+@bp.route("/tasks/<int:task_id>/process", methods=["POST"])
+@requires("desk.tasks")
+def process_task(task_id):
+    form = ProcessTaskForm(prefix=f"task{task_id}")
+    status = 200
+    try:
+        task = service.get_task(current_user, task_id)
+    except NotFound:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            task = service.process_task(current_user, task_id, form.note.data)
+        except NotFound:
+            abort(404)
+        except ServiceError as error:
+            show_error(form, error)
+            status = 422
+    else:
+        status = 422
+    return render("desk/task.html", "desk/_task_row.html", task=task, form=form,
+                  today=date.today(), status=status, details_of=service.details_of)

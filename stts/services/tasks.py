@@ -1,0 +1,107 @@
+"""The operator's tasks: raised by dossier events, processed by STTS 3 with a note."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
+from stts.db import utcnow, write_transaction
+from stts.models import Beneficiary, Dossier, Task
+from stts.services import NotFound, ServiceError
+from stts.services.audit import record_event
+
+DUE_DAYS = {
+    "ENTER_MISSING_DATA": 30,
+    "CLOSE_FILE": 7,
+    "TERMINATE_REDUCTION": 30,
+    "ADDRESS_CHANGED": 30,
+    "BENEFICIARY_DECEASED": 30,
+    "TRANSFERRED_AWAY": 14,
+    "DECISION_TAKEN": 14,
+}
+PAGE_SIZE = 25
+
+
+def raise_task(type_: str, dossier, company_id: int, *, details: dict | None = None,
+               due: date | None = None) -> Task:
+    """Create an open task for ``company_id`` (called inside the caller's transaction)."""
+    return Task.create(type=type_, dossier=dossier, company=company_id, created_at=utcnow(),
+                       due_date=due or date.today() + timedelta(days=DUE_DAYS[type_]),
+                       details=json.dumps(details or {}, sort_keys=True, default=str))
+
+
+def open_task_count(user) -> int:
+    """The small, cheap number shown in the navigation (uses the (company, state) index)."""
+    return (Task.select(fn.COUNT(Task.id))
+            .where((Task.company == user.company_id) & (Task.state == "OPEN")).scalar() or 0)
+
+
+@dataclass
+class TaskPage:
+    rows: list
+    page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_tasks(user, *, type_: str | None = None, due: str | None = None,
+               state: str = "OPEN", page: int = 1) -> TaskPage:
+    """Tasks of the user's company; ``due`` is "overdue", "today" or "week"."""
+    query = (Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary)
+             .where(Task.company == user.company_id))
+    if state in ("OPEN", "DONE"):
+        query = query.where(Task.state == state)
+    if type_:
+        query = query.where(Task.type == type_)
+    today = date.today()
+    if due == "overdue":
+        query = query.where(Task.due_date < today)
+    elif due == "today":
+        query = query.where(Task.due_date <= today)
+    elif due == "week":
+        query = query.where(Task.due_date <= today + timedelta(days=7))
+    query = query.order_by(Task.due_date, Task.id)
+    total = query.count()
+    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
+    return TaskPage(rows=list(query.paginate(page, PAGE_SIZE)), page=page, total=total)
+
+
+def get_task(user, task_id) -> Task:
+    task = (Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary)
+            .where((Task.id == task_id) & (Task.company == user.company_id)).first())
+    if task is None:
+        raise NotFound(_l("This task does not exist."))
+    return task
+
+
+def process_task(user, task_id, note: str) -> Task:
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_l("Write a note about what you did."), field="note")
+    with write_transaction():
+        task = get_task(user, task_id)
+        if task.state != "OPEN":
+            raise ServiceError(_l("This task was already processed."), field="note")
+        now = utcnow()
+        rows = (Task.update(state="DONE", note=note, processed_by=user.id, processed_at=now)
+                .where((Task.id == task.id) & (Task.state == "OPEN")).execute())
+        if rows != 1:
+            raise ServiceError(_l("This task was already processed."), field="note")
+        task.state, task.note, task.processed_by, task.processed_at = "DONE", note, user.id, now
+        record_event("task.processed", object_type="task", object_id=task.id,
+                     company_id=user.company_id, task_type=task.type, dossier=task.dossier_id)
+    return task
+
+
+def details_of(task: Task) -> dict:
+    return json.loads(task.details or "{}")

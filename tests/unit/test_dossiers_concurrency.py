@@ -1,0 +1,111 @@
+"""Integrity under concurrency: threads with their own database connections.
+
+Two operators requesting the same person (or two members of one household) at the same
+moment produce exactly one dossier; two people saving one dossier: one wins, one conflicts.
+Runs on SQLite and, with STTS_TEST_DATABASE_URL, on PostgreSQL."""
+import threading
+
+import pytest
+
+from stts.db import database
+from stts.demo_dossiers import DEMO, person
+from stts.models import Beneficiary, Dossier, User
+from stts.models.dossiers import CATEGORIES
+from stts.services import Conflict, ServiceError
+from stts.services import dossiers as service
+
+COMMERCIAL = {"service": "FIXED", "phone_number": "+3222268888", "customer_number": "X-1",
+              "tariff_formula": "Social"}
+
+
+def _run_together(app, calls):
+    """Run each callable in its own thread and connection, released at the same moment."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                barrier.wait(timeout=10)
+                results[index] = ("ok", call())
+            except ServiceError as error:
+                results[index] = ("refused", error)
+            except Exception as error:  # pragma: no cover - shown in the assertion
+                results[index] = ("error", repr(error))
+            finally:
+                database.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def _users(*names):
+    return [User.get(User.username == name) for name in names]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_same_person_two_operators_one_dossier(app, attempt):
+    n = 20 + attempt
+    nrn = person(n)
+    alpha, beta = _users("stts1.alpha", "stts1.beta")
+    data = {"national_number": nrn, "category": CATEGORIES[n % len(CATEGORIES)], **COMMERCIAL}
+    results = _run_together(app, [lambda: service.request_tariff(alpha, dict(data)),
+                                  lambda: service.request_tariff(beta, dict(data))])
+    kinds = sorted(kind for kind, _ in results)
+    assert kinds == ["ok", "refused"], results
+    count = (Dossier.select().join(Beneficiary)
+             .where(Beneficiary.national_number == nrn).count())
+    assert count == 1
+
+
+def test_same_household_two_operators_one_dossier(app):
+    # Persons 2002 and 2003 share a household and have no dossier yet.
+    alpha, gamma = _users("stts2.alpha", "stts2.gamma")
+    calls = [
+        lambda: service.request_tariff(alpha, {"national_number": person(2002),
+                                               "category": CATEGORIES[2002 % 6], **COMMERCIAL}),
+        lambda: service.request_tariff(gamma, {"national_number": person(2003),
+                                               "category": CATEGORIES[2003 % 6], **COMMERCIAL}),
+    ]
+    results = _run_together(app, calls)
+    assert sorted(kind for kind, _ in results) == ["ok", "refused"], results
+    assert Dossier.select().where(Dossier.household_key == "H:HH002002").count() == 1
+
+
+def test_two_editors_one_wins_one_conflicts(app):
+    first, second = _users("stts1.alpha", "stts2.alpha")
+    dossier = (Dossier.select().join(Beneficiary)
+               .where(Beneficiary.national_number == DEMO["active_alpha"]).get())
+    results = _run_together(app, [
+        lambda: service.modify_dossier(first, dossier.id, 1, {**COMMERCIAL,
+                                                              "customer_number": "ONE"}),
+        lambda: service.modify_dossier(second, dossier.id, 1, {**COMMERCIAL,
+                                                               "customer_number": "TWO"}),
+    ])
+    kinds = sorted(kind for kind, _ in results)
+    assert kinds == ["ok", "refused"], results
+    refused = [value for kind, value in results if kind == "refused"][0]
+    assert isinstance(refused, Conflict)
+    assert Dossier.get_by_id(dossier.id).version == 2
+
+
+def test_database_refuses_second_live_dossier_for_household(app):
+    """The partial unique index itself, without the service's check."""
+    from peewee import IntegrityError
+
+    existing = (Dossier.select().join(Beneficiary)
+                .where(Beneficiary.national_number == DEMO["active_alpha"]).get())
+    with pytest.raises(IntegrityError):
+        with database.atomic():
+            Dossier.create(beneficiary=existing.beneficiary, company=existing.company,
+                           household_key=existing.household_key, category="AGE65",
+                           state="REVIEW")
+    # An ended dossier does not block a new one.
+    Dossier.update(state="ENDED").where(Dossier.id == existing.id).execute()
+    Dossier.create(beneficiary=existing.beneficiary, company=existing.company,
+                   household_key=existing.household_key, category="AGE65", state="REVIEW")
