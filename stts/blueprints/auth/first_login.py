@@ -1,0 +1,74 @@
+"""First login of a local manager: choose the username (for good) and the password."""
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from stts.auth import finish_session
+from stts.blueprints.auth import bp
+from stts.htmx import hx_redirect, is_htmx
+from stts.models import User
+from stts.permissions import requires
+from stts.render import render
+from stts.services import ServiceError
+from stts.services.access_requests import FirstLoginRefused, complete_first_login
+
+
+class FirstLoginForm(FlaskForm):
+    username = StringField(
+        _l("Username"), validators=[InputRequired(), Length(max=64)],
+        description=_l("3 to 64 characters: lower-case letters a-z, digits and . _ - "
+                       "It can never be changed afterwards."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    username_confirm = StringField(
+        _l("Username again"), validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(), Length(max=1024)],
+        description=_l("12 to 128 characters. A sentence of several words is easy to remember."),
+        render_kw={"autocomplete": "new-password"})
+    password_confirm = PasswordField(
+        _l("Password again"), validators=[InputRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"})
+    national_number = StringField(
+        _l("Your national register number"), validators=[InputRequired(), Length(max=20)],
+        description=_l("As given in the access request, to confirm it is you."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+
+
+@bp.route("/first-login", methods=["GET", "POST"], endpoint="first_login")
+@requires("account.own")
+def first_login():
+    if not current_user.username_provisional:
+        return redirect(url_for("auth.home"))
+    form = FirstLoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            complete_first_login(
+                User.get_by_id(current_user.id), username=form.username.data,
+                username_confirm=form.username_confirm.data, password=form.password.data,
+                password_confirm=form.password_confirm.data,
+                national_number=form.national_number.data)
+        except FirstLoginRefused as refused:
+            for name, message in refused.errors.items():
+                form[name].errors = [message]
+            status = 422
+        except ServiceError as refused:
+            form.username.errors = [refused.message]
+            status = 422
+        else:
+            # complete_first_login ended every session: log out here too, then log in again.
+            finish_session()
+            flash(_("Your local manager account is ready. Log in with your new username "
+                    "and password."), "success")
+            target = url_for("auth.login")
+            return hx_redirect(target) if is_htmx() else redirect(target, code=303)
+    elif form.is_submitted():
+        status = 422
+    form.password.data = form.password_confirm.data = ""
+    return render("auth/first_login.html", "auth/_first_login_form.html", form=form,
+                  status=status)

@@ -1,0 +1,179 @@
+"""Back-office: the queue of access requests (designating local managers)."""
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from stts.blueprints.backoffice import bp
+from stts.htmx import hx_redirect, is_htmx
+from stts.models import User
+from stts.models.portal import AR_STATUSES
+from stts.permissions import requires
+from stts.render import render
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services import access_requests as service
+
+STATUS_FILTERS = [("open", _l("Open (awaiting or being processed)")), ("all", _l("All")),
+                  ("awaiting_original", _l("Awaiting the signed original")),
+                  ("original_received", _l("Original received, being processed")),
+                  ("approved", _l("Approved")), ("refused", _l("Refused"))]
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Ticket or enterprise number"), validators=[Optional(), Length(max=40)])
+    status = SelectField(_l("Status"), choices=STATUS_FILTERS, default="open",
+                         validators=[Optional()])
+    overdue = BooleanField(_l("Only overdue (more than 5 days after the original arrived)"))
+    page = IntegerField(default=1, validators=[Optional()])
+
+
+class VersionForm(FlaskForm):
+    version = HiddenField(validators=[InputRequired()])
+
+
+class OriginalForm(VersionForm):
+    gazette_received = BooleanField(_l("The copy of the Official Gazette publication arrived too"))
+
+
+class RefuseForm(VersionForm):
+    reason = TextAreaField(_l("Reason of the refusal"),
+                           validators=[InputRequired(message=_l("Give the reason of the refusal.")),
+                                       Length(max=1000)],
+                           description=_l("Shown to whoever follows the request with its ticket."))
+
+
+@bp.route("/access-requests")
+@requires("backoffice.access_requests")
+def access_requests():
+    form = QueueFilterForm(request.args)
+    form.validate()
+    status = form.status.data if form.status.data in ("open", "all", *AR_STATUSES) else "open"
+    page = form.page.data if isinstance(form.page.data, int) and form.page.data > 0 else 1
+    rows, total = service.list_requests(status=status, overdue=bool(form.overdue.data),
+                                        query=form.q.data or "", page=page)
+    pages = max(1, -(-total // service.PAGE_SIZE))
+    return render("backoffice/access_requests.html", "backoffice/_access_requests_rows.html",
+                  form=form, rows=rows, total=total, page_number=page, pages=pages,
+                  status_filter=status)
+
+
+def _detail(request_id, *, status=200, original_form=None, refuse_form=None, message=None):
+    try:
+        row = service.get_request(request_id)
+    except NotFound:
+        abort(404)
+    original_form = original_form or OriginalForm(formdata=None)
+    refuse_form = refuse_form or RefuseForm(formdata=None)
+    manager = User.get_or_none(User.id == row.manager_user_id) if row.manager_user_id else None
+    can_reissue = manager is not None and manager.is_local_manager and (
+        manager.username_provisional or manager.password_provisional)
+    return render("backoffice/access_request.html", "backoffice/_access_request_detail.html",
+                  status=status, row=row, original_form=original_form, refuse_form=refuse_form,
+                  message=message, can_reissue=can_reissue,
+                  has_gazette_file=service.gazette_path(row) is not None)
+
+
+@bp.route("/access-requests/<int:request_id>")
+@requires("backoffice.access_requests")
+def access_request(request_id):
+    return _detail(request_id)
+
+
+def _version(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _done(request_id, text):
+    flash(text, "success")
+    url = url_for("backoffice.access_request", request_id=request_id)
+    return hx_redirect(url) if is_htmx() else redirect(url, code=303)
+
+
+def _act(request_id, form, action, success, *, refuse_form=None, original_form=None):
+    if not form.validate_on_submit():
+        return _detail(request_id, status=422, refuse_form=refuse_form,
+                       original_form=original_form)
+    try:
+        action()
+    except NotFound:
+        abort(404)
+    except Conflict as conflict:
+        return _detail(request_id, status=409, message=conflict.message,
+                       refuse_form=refuse_form, original_form=original_form)
+    except ServiceError as refused:
+        if refused.field and refuse_form is not None and refused.field in refuse_form:
+            refuse_form[refused.field].errors = [refused.message]
+            return _detail(request_id, status=422, refuse_form=refuse_form)
+        return _detail(request_id, status=422, message=refused.message,
+                       refuse_form=refuse_form, original_form=original_form)
+    return _done(request_id, success)
+
+
+@bp.route("/access-requests/<int:request_id>/original", methods=["POST"])
+@requires("backoffice.access_requests")
+def access_request_original(request_id):
+    form = OriginalForm()
+    return _act(request_id, form, lambda: service.record_original(
+        request_id, _version(form), gazette_received=form.gazette_received.data,
+        actor=current_user), _("The arrival of the signed original is recorded."),
+        original_form=form)
+
+
+@bp.route("/access-requests/<int:request_id>/gazette", methods=["POST"])
+@requires("backoffice.access_requests")
+def access_request_gazette_received(request_id):
+    form = VersionForm()
+    return _act(request_id, form, lambda: service.record_gazette(
+        request_id, _version(form), actor=current_user),
+        _("The arrival of the Official Gazette copy is recorded."))
+
+
+@bp.route("/access-requests/<int:request_id>/approve", methods=["POST"])
+@requires("backoffice.access_requests")
+def access_request_approve(request_id):
+    form = VersionForm()
+    return _act(request_id, form, lambda: service.approve_request(
+        request_id, _version(form), actor=current_user),
+        _("The request is approved. The provisional credentials were sent to the local "
+          "manager by e-mail; they are not shown here."))
+
+
+@bp.route("/access-requests/<int:request_id>/reissue", methods=["POST"])
+@requires("backoffice.access_requests")
+def access_request_reissue(request_id):
+    form = VersionForm()
+    return _act(request_id, form, lambda: service.reissue_credentials(
+        request_id, _version(form), actor=current_user),
+        _("New provisional credentials were sent to the local manager by e-mail."))
+
+
+@bp.route("/access-requests/<int:request_id>/refuse", methods=["POST"])
+@requires("backoffice.access_requests")
+def access_request_refuse(request_id):
+    form = RefuseForm()
+    return _act(request_id, form, lambda: service.refuse_request(
+        request_id, _version(form), form.reason.data, actor=current_user),
+        _("The request is refused."), refuse_form=form)
+
+
+@bp.route("/access-requests/<int:request_id>/gazette.pdf")
+@requires("backoffice.access_requests")
+def access_request_gazette(request_id):
+    try:
+        row = service.get_request(request_id)
+    except NotFound:
+        abort(404)
+    path = service.gazette_path(row)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"gazette-{row.ticket}.pdf")
