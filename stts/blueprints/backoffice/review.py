@@ -1,0 +1,212 @@
+"""Back-office: the regulator's review queue, the review of one dossier and the yearly check."""
+from datetime import date
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from stts.blueprints.backoffice import bp
+from stts.blueprints.desk.labels import CATEGORY_LABELS, label_context
+from stts.htmx import redirect_to
+from stts.permissions import requires
+from stts.render import render
+from stts.services import Conflict, NotFound, ServiceError, yearly_check
+from stts.services import review as service
+
+# --- forms ------------------------------------------------------------------------------------
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    operator = SelectField(_l("Operator"), validators=[Optional()], coerce=str)
+    category = SelectField(_l("Category"), validators=[Optional()],
+                           choices=[("", _l("All"))] + list(CATEGORY_LABELS.items()))
+    age = SelectField(_l("Waiting for"), validators=[Optional()], choices=[
+        ("", _l("Any time"))] + [(str(d), _l("more than %(num)s days", num=d))
+                                 for d in service.AGE_FILTERS])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+
+class DecideForm(FlaskForm):
+    version = HiddenField()
+    decision = SelectField(_l("Decision"), validators=[InputRequired(_l("Choose the decision."))],
+                           choices=[("", ""), ("APPROVE", _l("Approve")),
+                                    ("REJECT", _l("Reject"))])
+    reason = TextAreaField(_l("Reason of the decision"),
+                           validators=[InputRequired(_l("Give the reason.")),
+                                       Length(max=service.REASON_MAX)],
+                           description=_l("Shown to the operator on the dossier."))
+
+
+class AskDocumentsForm(FlaskForm):
+    version = HiddenField()
+    due_date = DateField(_l("Documents due by"),
+                         validators=[InputRequired(_l("Enter the due date."))])
+    reason = TextAreaField(_l("Documents asked"),
+                           validators=[InputRequired(_l("Say which documents are needed.")),
+                                       Length(max=service.REASON_MAX)])
+
+
+class CloseForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=service.REASON_MAX)])
+
+
+class StartForm(FlaskForm):
+    pass
+
+
+def _forms(dossier, **overrides) -> dict:
+    forms = {
+        "decide_form": DecideForm(prefix="decide", version=dossier.version, formdata=None),
+        "documents_form": AskDocumentsForm(prefix="documents", version=dossier.version,
+                                           formdata=None),
+        "close_form": CloseForm(prefix="close", version=dossier.version, formdata=None),
+    }
+    forms.update(overrides)
+    return forms
+
+
+def _show_error(form, error) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = list(target.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _page_arg(value) -> int:
+    return value if isinstance(value, int) and value > 0 else 1
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+@bp.route("/review")
+@requires("backoffice.review")
+def review_queue():
+    form = QueueFilterForm(request.args)
+    form.operator.choices = [("", _("All"))] + [(str(i), n) for i, n in service.operators()]
+    if not form.validate():
+        form = QueueFilterForm(formdata=None)
+        form.operator.choices = [("", _("All"))] + [(str(i), n) for i, n in service.operators()]
+    result = service.review_queue(
+        company_id=int(form.operator.data) if form.operator.data else None,
+        category=form.category.data or None,
+        older_than=int(form.age.data) if form.age.data else None,
+        page=_page_arg(form.page.data))
+    args = {k: v for k, v in (("operator", form.operator.data), ("category", form.category.data),
+                              ("age", form.age.data)) if v}
+    return render("backoffice/review_queue.html", "backoffice/_review_queue.html", form=form,
+                  result=result, args=args, today=date.today(), **label_context())
+
+
+# --- one dossier --------------------------------------------------------------------------------
+
+def _render_review(dossier, status=200, **overrides):
+    return render("backoffice/review.html", "backoffice/_review.html", status=status,
+                  dossier=dossier, eligibility=service.eligibility_of(dossier),
+                  timeline=service.review_timeline(dossier), today=date.today(),
+                  can_close=service.can_close(dossier), **_forms(dossier, **overrides),
+                  **label_context())
+
+
+@bp.route("/review/<int:dossier_id>")
+@requires("backoffice.review")
+def review_dossier(dossier_id):
+    try:
+        dossier = service.view_for_review(current_user, dossier_id)
+    except NotFound:
+        abort(404)
+    return _render_review(dossier)
+
+
+def _act(dossier_id, form, key, call, message):
+    """Validate ``form``, call the one service, then back to the queue; or the review page
+    again with the errors (422) or, when the dossier changed meanwhile, 409 keeping input."""
+    try:
+        dossier = service.load_for_review(dossier_id)
+    except NotFound:
+        abort(404)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            call(form)
+        except NotFound:
+            abort(404)
+        except Conflict as error:
+            _show_error(form, error)
+            status = 409
+            dossier = service.load_for_review(dossier_id)
+            form.version.data = dossier.version
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(message, "success")
+            return redirect_to(url_for("backoffice.review_queue"))
+    return _render_review(dossier, status=status, **{key: form})
+
+
+@bp.route("/review/<int:dossier_id>/decide", methods=["POST"])
+@requires("backoffice.review")
+def review_decide(dossier_id):
+    return _act(dossier_id, DecideForm(prefix="decide"), "decide_form",
+                lambda f: service.decide_dossier(current_user, dossier_id, f.version.data,
+                                                 f.decision.data, f.reason.data),
+                _("The decision was recorded; the operator was told."))
+
+
+@bp.route("/review/<int:dossier_id>/documents", methods=["POST"])
+@requires("backoffice.review")
+def review_documents(dossier_id):
+    return _act(dossier_id, AskDocumentsForm(prefix="documents"), "documents_form",
+                lambda f: service.ask_documents(current_user, dossier_id, f.version.data,
+                                                f.due_date.data, f.reason.data),
+                _("The documents were asked."))
+
+
+@bp.route("/review/<int:dossier_id>/close", methods=["POST"])
+@requires("backoffice.review")
+def review_close(dossier_id):
+    return _act(dossier_id, CloseForm(prefix="close"), "close_form",
+                lambda f: service.close_file(current_user, dossier_id, f.version.data,
+                                             f.reason.data),
+                _("The file was closed; the operator was told."))
+
+
+# --- the yearly check ---------------------------------------------------------------------------
+
+@bp.route("/yearly-check", methods=["GET", "POST"])
+@requires("backoffice.review")
+def yearly_check_home():
+    form = StartForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            job = yearly_check.start_yearly_check(current_user)
+        except ServiceError as error:
+            form.form_errors.append(error.message)
+            status = 409
+        else:
+            return redirect_to(url_for("backoffice.yearly_check_job", job_id=job.id))
+    elif form.is_submitted():
+        status = 422
+    return render("backoffice/review_yearly.html", form=form, status=status,
+                  jobs=yearly_check.recent_jobs(), result_of=yearly_check.result_of)
+
+
+@bp.route("/yearly-check/<int:job_id>")
+@requires("backoffice.review")
+def yearly_check_job(job_id):
+    try:
+        job = yearly_check.get_job(job_id)
+    except NotFound:
+        abort(404)
+    return render("backoffice/job.html", "backoffice/_job.html", job=job,
+                  result=yearly_check.result_of(job),
+                  poll_url=url_for("backoffice.yearly_check_job", job_id=job.id),
+                  back_url=url_for("backoffice.yearly_check_home"))

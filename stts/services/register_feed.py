@@ -1,0 +1,277 @@
+"""The National Register feed: address changes and deaths (see docs/register-feed.md).
+
+A UTF-8 CSV file with a header line ``event_id,kind,national_number,date,street,postcode,city``.
+Each line is applied in its own transaction and remembered by its ``event_id``
+(``RegisterEvent``), so importing the same file twice changes nothing the second time. Bad
+lines are reported with their line number and skipped; good lines are applied.
+
+* ADDRESS: the beneficiary's address is updated (the dossier shows the beneficiary's
+  address); the operator holding a live dossier gets the task "Address changed".
+* DEATH: the beneficiary is marked deceased; a live dossier is ended (state ENDED, end reason
+  DEATH, action DEATH) and its operator gets "Terminate reduction" and "Beneficiary deceased".
+* A person who has no dossier at all is remembered as ``ignored``.
+
+National register numbers never reach the audit trail or the job's result in clear.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from peewee import IntegrityError
+
+from stts.db import utcnow, write_transaction
+from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.jobs import huey, in_app_context
+from stts.models import Beneficiary, DeskJob, Dossier, RegisterEvent
+from stts.models.dossiers import LIVE_STATES
+from stts.services import Conflict, ServiceError
+from stts.services.audit import pseudonymize, record_event
+from stts.services.dossiers import _add_action, _audit, _save, _snapshot
+from stts.services.tasks import raise_task
+
+KIND = "REGISTER_IMPORT"
+COLUMNS = ("event_id", "kind", "national_number", "date", "street", "postcode", "city")
+REQUIRED_COLUMNS = ("event_id", "kind", "national_number", "date")
+KINDS = ("ADDRESS", "DEATH")
+PROGRESS_EVERY = 100
+MAX_REPORTED_ERRORS = 1000
+
+# Error codes stored in the job's result; translated when shown (the job has no locale).
+ERROR_MESSAGES = {
+    "missing_columns": _l("The header line lacks columns: %(detail)s."),
+    "missing_value": _l("Missing value: %(detail)s."),
+    "too_long": _l("Value too long: %(detail)s."),
+    "bad_kind": _l("Unknown kind %(detail)s (ADDRESS or DEATH)."),
+    "bad_national_number": _l("Invalid national register number."),
+    "bad_date": _l("The date must be YYYY-MM-DD."),
+    "future_date": _l("The date is in the future."),
+    "changed_meanwhile": _l("The dossier changed meanwhile; import the line again."),
+    "not_utf8": _l("The file is not UTF-8 text."),
+    "empty": _l("The file is empty."),
+}
+
+
+class LineError(ValueError):
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
+@dataclass
+class ImportReport:
+    applied: int = 0
+    address_changes: int = 0
+    deaths: int = 0
+    ignored: int = 0
+    duplicates: int = 0
+    errors: list = field(default_factory=list)  # [line, code, detail]
+    error_count: int = 0
+
+    def add_error(self, line: int, code: str, detail: str = "") -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append([line, code, detail])
+
+    def as_dict(self) -> dict:
+        return {"applied": self.applied, "address_changes": self.address_changes,
+                "deaths": self.deaths, "ignored": self.ignored, "duplicates": self.duplicates,
+                "errors": self.errors, "error_count": self.error_count}
+
+
+def error_message(code: str, detail: str = "") -> str:
+    message = ERROR_MESSAGES.get(code)
+    return str(message) % {"detail": detail} if message is not None else code
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+def decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ServiceError(_l("The file is not UTF-8 text."), field="file") from None
+
+
+def check_header(text: str) -> int:
+    """Refuse a file without the required columns; returns the number of data lines."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ServiceError(_l("The file is empty."), field="file")
+    names = {name.strip().lower() for name in header}
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ServiceError(_l("The header line lacks columns: %(detail)s.",
+                              detail=", ".join(missing)), field="file")
+    return sum(1 for row in reader if any(cell.strip() for cell in row))
+
+
+def _value(row: dict, name: str, max_length: int, required: bool = True) -> str | None:
+    value = (row.get(name) or "").strip()
+    if required and not value:
+        raise LineError("missing_value", name)
+    if len(value) > max_length:
+        raise LineError("too_long", name)
+    return value or None
+
+
+def parse_line(row: dict) -> dict:
+    event_id = _value(row, "event_id", 64)
+    kind = _value(row, "kind", 10).upper()
+    if kind not in KINDS:
+        raise LineError("bad_kind", kind[:20])
+    try:
+        nrn = clean_national_number(_value(row, "national_number", 20))
+    except InvalidIdentifier:
+        raise LineError("bad_national_number") from None
+    try:
+        when = date.fromisoformat(_value(row, "date", 10))
+    except ValueError:
+        raise LineError("bad_date") from None
+    if when > date.today():
+        raise LineError("future_date")
+    values = {"event_id": event_id, "kind": kind, "national_number": nrn, "date": when}
+    required = kind == "ADDRESS"
+    for name, length in (("street", 200), ("postcode", 10), ("city", 100)):
+        values[name] = _value(row, name, length, required=required)
+    return values
+
+
+# --- applying one event -------------------------------------------------------------------------
+
+def _live_dossiers(beneficiary: Beneficiary) -> list[Dossier]:
+    return list(Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+                .where((Dossier.beneficiary == beneficiary.id)
+                       & Dossier.state.in_(LIVE_STATES)))
+
+
+def _apply_address(event: dict, beneficiary: Beneficiary, report: ImportReport) -> None:
+    new = {name: event[name] for name in ("street", "postcode", "city")}
+    old = {name: getattr(beneficiary, name) for name in new}
+    if new == old:
+        return
+    Beneficiary.update(**new).where(Beneficiary.id == beneficiary.id).execute()
+    for dossier in _live_dossiers(beneficiary):
+        _add_action(dossier, None, "ADDRESS_CHANGE", dossier.state, before=old, after=new,
+                    reason=f"National Register {event['date'].isoformat()}", company_id=None)
+        raise_task("ADDRESS_CHANGED", dossier, dossier.company_id,
+                   details={"customer_number": dossier.customer_number, **new})
+        _audit("register.address_changed", dossier, event_id=event["event_id"])
+    report.address_changes += 1
+
+
+def _apply_death(event: dict, beneficiary: Beneficiary, report: ImportReport) -> None:
+    Beneficiary.update(deceased_on=event["date"]).where(Beneficiary.id == beneficiary.id).execute()
+    for dossier in _live_dossiers(beneficiary):
+        fields = ("state", "end_date", "end_reason")
+        before = _snapshot(dossier, fields)
+        state_before = dossier.state
+        end = max(event["date"], dossier.activation_date or event["date"])
+        _save(dossier, dossier.version, {"state": "ENDED", "end_date": end,
+                                         "end_reason": "DEATH"})
+        after = _snapshot(dossier, fields)
+        _add_action(dossier, None, "DEATH", state_before, before=before, after=after,
+                    reason=f"National Register {event['date'].isoformat()}", company_id=None)
+        details = {"customer_number": dossier.customer_number,
+                   "phone_number": dossier.phone_number, "reason": "DEATH"}
+        raise_task("TERMINATE_REDUCTION", dossier, dossier.company_id, details=details)
+        raise_task("BENEFICIARY_DECEASED", dossier, dossier.company_id, details=details)
+        _audit("register.death", dossier, event_id=event["event_id"], before=before,
+               after=after)
+    report.deaths += 1
+
+
+def apply_event(event: dict, report: ImportReport) -> str:
+    """Apply one parsed line in its own transaction: 'applied', 'ignored' or 'duplicate'."""
+    person = pseudonymize(event["national_number"])
+    try:
+        with write_transaction():
+            if RegisterEvent.select().where(RegisterEvent.event_id == event["event_id"]).exists():
+                report.duplicates += 1
+                return "duplicate"
+            beneficiary = Beneficiary.get_or_none(
+                Beneficiary.national_number == event["national_number"])
+            RegisterEvent.create(event_id=event["event_id"], kind=event["kind"],
+                                 national_number_hash=person[:40], applied_at=utcnow(),
+                                 ignored=beneficiary is None)
+            if beneficiary is None:
+                report.ignored += 1
+                return "ignored"
+            if event["kind"] == "ADDRESS":
+                _apply_address(event, beneficiary, report)
+            else:
+                _apply_death(event, beneficiary, report)
+    except IntegrityError:  # the same event applied at the same moment by another import
+        report.duplicates += 1
+        return "duplicate"
+    report.applied += 1
+    return "applied"
+
+
+def import_register(text: str, job_id: int | None = None) -> ImportReport:
+    """Import the whole file; updates the job's progress every ``PROGRESS_EVERY`` lines."""
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        report.add_error(1, "missing_columns", ", ".join(missing))
+        return report
+    done = 0
+    for row in reader:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue
+        done += 1
+        try:
+            apply_event(parse_line(row), report)
+        except LineError as error:
+            report.add_error(reader.line_num, error.code, error.detail)
+        except Conflict:
+            report.add_error(reader.line_num, "changed_meanwhile")
+        if job_id is not None and done % PROGRESS_EVERY == 0:
+            DeskJob.update(done=done, result=json.dumps(report.as_dict())
+                           ).where(DeskJob.id == job_id).execute()
+    record_event("register.imported", object_type="desk_job", object_id=job_id,
+                 **{k: v for k, v in report.as_dict().items() if k != "errors"})
+    return report
+
+
+# --- the background job -------------------------------------------------------------------------
+
+def start_register_import(user, raw: bytes) -> DeskJob:
+    """Check the upload (encoding, header), create the job and queue it. The file's text
+    travels with the queued task (huey storage), never to a public folder."""
+    text = decode(raw)
+    total = check_header(text)
+    job = DeskJob.create(kind=KIND, state="QUEUED", total=total, started_by=user.id,
+                         created_at=utcnow())
+    record_event("register.import_started", object_type="desk_job", object_id=job.id,
+                 lines=total, size=len(raw))
+    register_import_job(job.id, text)
+    return job
+
+
+def run_register_import(job_id: int, text: str) -> DeskJob:
+    job = DeskJob.get_by_id(job_id)
+    if job.state != "QUEUED":
+        return job
+    DeskJob.update(state="RUNNING").where(DeskJob.id == job_id).execute()
+    try:
+        report = import_register(text, job_id=job_id)
+    except Exception:
+        DeskJob.update(state="FAILED", finished_at=utcnow()).where(DeskJob.id == job_id).execute()
+        raise
+    DeskJob.update(state="DONE", done=job.total, result=json.dumps(report.as_dict()),
+                   finished_at=utcnow()).where(DeskJob.id == job_id).execute()
+    return DeskJob.get_by_id(job_id)
+
+
+@huey.task()
+@in_app_context
+def register_import_job(job_id: int, text: str):
+    return run_register_import(job_id, text).state
