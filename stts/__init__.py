@@ -74,9 +74,12 @@ def _register_blueprints(app: Flask) -> None:
     from stts.blueprints.console import bp as console_bp
     from stts.blueprints.desk import bp as desk_bp
     from stts.blueprints.portal import bp as portal_bp
+    from stts.blueprints.api import bp as api_bp
 
     for blueprint in (portal_bp, auth_bp, console_bp, desk_bp, backoffice_bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # token auth, no cookies (docs/xml.md)
+    app.register_blueprint(api_bp)
 
 
 def _register_headers(app: Flask) -> None:

@@ -10,7 +10,8 @@ login_manager = LoginManager()
 login_manager.session_protection = "basic"
 
 # While a provisional password is in use, only these endpoints answer.
-PROVISIONAL_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+PROVISIONAL_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_language", "static",
+                       "auth.first_login"}
 
 
 def init_app(app) -> None:
@@ -49,9 +50,13 @@ def init_app(app) -> None:
     def _provisional_gate():
         if not current_user.is_authenticated:
             return None
-        if current_user.login_session.must_change_password and (
-            request.endpoint not in PROVISIONAL_ALLOWED
-        ):
+        allowed = PROVISIONAL_ALLOWED
+        if current_user.username_provisional:
+            # A local manager's provisional account leads only to "create the local manager".
+            allowed = PROVISIONAL_ALLOWED - {"auth.change_password"}
+        elif not current_user.login_session.must_change_password:
+            return None
+        if request.endpoint not in allowed:
             from stts.htmx import hx_redirect, is_htmx
 
             target = url_for(provisional_landing(current_user))
@@ -61,6 +66,8 @@ def init_app(app) -> None:
 
 def provisional_landing(user) -> str:
     """Where a user with a provisional password must go first."""
+    if user.username_provisional:
+        return "auth.first_login"
     return "auth.change_password"
 
 

@@ -82,3 +82,37 @@ def backup_command(destination):
     counts = backup_sqlite(destination)
     click.echo(f"backup written to {destination}: " +
                ", ".join(f"{table}={count}" for table, count in sorted(counts.items())))
+
+
+@stts_cli.command("send-xml")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--sender", required=True, help="Username of a user allowed to send XML.")
+def send_xml_command(path, sender):
+    """Send a batch file as SENDER and process it now (testing; docs/xml.md)."""
+    from stts.services.xml_batches import cli_send
+
+    with database.connection_context():
+        code = cli_send(path, sender, click.echo)
+    raise SystemExit(code)
+
+
+@stts_cli.command("import-register")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_register_command(path):
+    """Apply a National Register feed file (CSV; docs/register-feed.md) now."""
+    from flask_babel import force_locale
+
+    from stts.services.register_feed import decode, error_message, import_register
+
+    with open(path, "rb") as handle:
+        text = decode(handle.read())
+    with database.connection_context():
+        report = import_register(text)
+    click.echo(f"applied: {report.applied} (addresses {report.address_changes}, deaths "
+               f"{report.deaths}), ignored: {report.ignored}, already applied: "
+               f"{report.duplicates}, bad lines: {report.error_count}")
+    with force_locale("en"):
+        for line, code, detail in report.errors[:100]:
+            click.echo(f"  line {line}: {error_message(code, detail)}", err=True)
+    if report.error_count:
+        raise SystemExit(1)

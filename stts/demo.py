@@ -90,4 +90,5 @@ def seed_demo() -> list[tuple[str, str, str]]:
                   national_number(date(1980, 1, 1), 200 + offset), roles=(role,),
                   password_hash=password_hash)
             logins.append((username, role, name))
+    from stts.demo_dossiers import seed_dossiers; seed_dossiers()  # noqa: E702 (dossier desk)
     return logins

@@ -31,11 +31,11 @@ def add_vary(response: Response) -> Response:
     return response
 
 
-def redirect_to(url: str):
+def redirect_to(url: str, code: int = 302):
     """After a successful change: a redirect for a plain form, a full navigation for htmx
     (a redirect followed inside the XHR would swap the next page into the form)."""
     from flask import redirect
 
     if is_htmx():
         return hx_redirect(url)
-    return redirect(url)
+    return redirect(url, code=code)

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "desk.cancel_action": frozenset({"STTS3"}),
     "desk.tasks": frozenset({"STTS3"}),
     "xml.send": frozenset({"XML_SENDER"}),
+    "xml.api": frozenset({"TECHNICAL_ACCOUNT"}),  # checked by stts.blueprints.api.bearer_token
     # Local-manager console.
     "console.users": frozenset({"LOCAL_MANAGER"}),
     "console.structured_messages": frozenset({"LOCAL_MANAGER"}),

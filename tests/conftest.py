@@ -39,8 +39,8 @@ def _pg_admin(url: str):
 def db_template(tmp_path_factory):
     """A migrated, demo-seeded database built once per worker."""
     if PG_URL:
-        base, _, _name = PG_URL.rpartition("/")
-        worker_db = f"stts_test_{_worker_suffix()}"
+        base, _, name = PG_URL.rpartition("/")
+        worker_db = f"{name}_{_worker_suffix()}"
         admin = _pg_admin(PG_URL)
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{worker_db}"')

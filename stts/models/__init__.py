@@ -11,8 +11,12 @@ from stts.models.accounts import (  # noqa: F401
     UserProfile,
 )
 from stts.models.audit import AuditEvent
+from stts.models.console import RetiredUsername, TechnicalAccount
+from stts.models.dossiers import Beneficiary, DeskJob, Dossier, DossierAction, EligibilityRecord, RegisterEvent, Task  # noqa: E501
 from stts.models.org import COMPANY_CATEGORIES, Company  # noqa: F401
 from stts.models.outbox import OutboundMail
+from stts.models.portal import AccessRequest, AccessRequestDraft
+from stts.models.xml import XmlBatch, XmlMessageResult
 
 ALL_MODELS = [
     Company,
@@ -24,4 +28,8 @@ ALL_MODELS = [
     InstitutionRole,
     AuditEvent,
     OutboundMail,
+    TechnicalAccount, RetiredUsername,
+    AccessRequestDraft, AccessRequest,
+    EligibilityRecord, Beneficiary, Dossier, DossierAction, Task, DeskJob, RegisterEvent,
+    XmlBatch, XmlMessageResult,
 ]

@@ -32,3 +32,28 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   }, true);
 })();
+
+// --- portal: print button and focus on the new wizard step ---
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "wizard") {
+      var heading = document.querySelector("#wizard [data-focus]");
+      if (heading) { heading.focus(); }
+    }
+  });
+})();
+
+// --- structured messages: upload progress of a batch file (htmx:xhr:progress) ---
+(function () {
+  "use strict";
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-upload-progress]");
+    if (!form || !event.detail.lengthComputable) { return; }
+    var bar = form.querySelector("progress");
+    if (bar) { bar.value = Math.round(event.detail.loaded / event.detail.total * 100); }
+  });
+})();

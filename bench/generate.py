@@ -1,0 +1,207 @@
+"""Generate a realistic data set: ~50 operators, ~5,000 users, N dossiers with history and tasks.
+
+    python -m bench.generate --dossiers 320000 [--database-url postgresql://...] [--sqlite PATH]
+
+Bulk inserts in large transactions; deterministic (seeded) so that runs are comparable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from datetime import date, datetime, timedelta
+
+from stts.db import database
+from stts.demo import national_number
+from stts.models import (
+    Application,
+    Beneficiary,
+    Company,
+    Dossier,
+    DossierAction,
+    EligibilityRecord,
+    Task,
+    User,
+    UserApplication,
+    UserProfile,
+)
+from stts.models.dossiers import CATEGORIES, SERVICES, TASK_TYPES
+from stts.passwords import hash_password
+from stts.text import search_key
+
+BENCH_PASSWORD = "bench passphrase for load tests"
+OPERATORS = 50
+USERS_PER_OPERATOR = 100
+CHUNK = 5000
+LAST_NAMES = ["Dupont", "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes",
+              "Goossens", "Wouters", "De Smet", "Lefèvre", "Lambert", "Dubois", "Müller",
+              "Van den Bossche", "Çelik", "Hermans", "Leclercq", "Dewulf", "Martin", "Simon",
+              "Laurent", "Michel", "Leroy", "Vermeulen", "Pauwels", "Hendrickx", "Desmet",
+              "Lemaire"]
+FIRST_NAMES = ["Émile", "Anaïs", "Jan", "Marie", "Luc", "Sofie", "Hélène", "Pieter", "Noël",
+               "Inès", "Karim", "Elke", "Jean", "Fatima", "Tom", "Lotte", "Hugo", "Lea"]
+STATE_MIX = [("ACTIVE", 80), ("ENDED", 8), ("APPROVED", 4), ("REVIEW", 3), ("INCOMPLETE", 3),
+             ("REJECTED", 2)]
+
+
+def enterprise_number(index: int) -> str:
+    base = f"05{index:06d}"
+    return f"{base}{97 - int(base) % 97:02d}"
+
+
+def person_number(index: int) -> str:
+    """Distinct valid national numbers: one birth day per 990 people."""
+    born = date(1925, 1, 1) + timedelta(days=index // 990)
+    return national_number(born, 1 + index % 990)
+
+
+def _insert(model, rows):
+    for start in range(0, len(rows), CHUNK):
+        model.insert_many(rows[start:start + CHUNK]).execute()
+
+
+def generate(dossiers: int, seed: int = 7) -> dict:
+    rng = random.Random(seed)
+    started = time.monotonic()
+    password_hash = hash_password(BENCH_PASSWORD)
+    now = datetime(2026, 11, 1)
+    with database.atomic():
+        companies = []
+        for index in range(OPERATORS):
+            company = Company.create(enterprise_number=enterprise_number(index),
+                                     name=f"Operator {index:02d}", is_operator=True,
+                                     email=f"info@op{index:02d}.example.invalid")
+            companies.append(company.id)
+        web = Application.get(Application.code == "STTS_WEB").id
+        users, profiles, apps = [], [], []
+        user_index = 0
+        for company_index, company_id in enumerate(companies):
+            for slot in range(USERS_PER_OPERATOR):
+                last, first = LAST_NAMES[user_index % 30], FIRST_NAMES[user_index % 18]
+                users.append({
+                    "company": company_id, "username": f"u{company_index:02d}.{slot:03d}",
+                    "last_name": last, "first_name": first, "last_name_key": search_key(last),
+                    "first_name_key": search_key(first),
+                    "national_number": person_number(10_000_000 + user_index),
+                    "email": f"u{user_index}@example.invalid", "language": "fr",
+                    "password_hash": password_hash, "is_local_manager": slot == 0,
+                    "blocked": slot % 37 == 5, "created_at": now, "version": 1,
+                })
+                user_index += 1
+        _insert(User, users)
+        user_ids = [u.id for u in User.select(User.id).join(Company)
+                    .where(Company.is_operator & Company.name.startswith("Operator"))
+                    .order_by(User.id)]
+        for position, user_id in enumerate(user_ids):
+            if position % USERS_PER_OPERATOR:
+                profiles.append({"user": user_id, "profile": f"STTS{1 + position % 3}"})
+                apps.append({"user": user_id, "application": web})
+        _insert(UserProfile, profiles)
+        _insert(UserApplication, apps)
+
+    states = [state for state, weight in STATE_MIX for _ in range(weight)]
+    done = 0
+    while done < dossiers:
+        count = min(50_000, dossiers - done)
+        beneficiaries, records = [], []
+        for offset in range(count):
+            index = done + offset
+            last = LAST_NAMES[rng.randrange(30)]
+            first = FIRST_NAMES[rng.randrange(18)]
+            nrn = person_number(index)
+            household = f"BH{index:08d}"
+            beneficiaries.append({
+                "national_number": nrn, "last_name": last, "first_name": first,
+                "last_name_key": search_key(last), "first_name_key": search_key(first),
+                "street": f"Rue {index % 500}", "postcode": "1000", "city": "Bruxelles",
+                "household_id": household,
+            })
+            records.append({"national_number": nrn, "category": CATEGORIES[index % 6],
+                            "valid_from": date(2015, 1, 1), "household_id": household,
+                            "last_name": last, "first_name": first})
+        with database.atomic():
+            _insert(Beneficiary, beneficiaries)
+            _insert(EligibilityRecord, records)
+            first_id = (Beneficiary.select(Beneficiary.id)
+                        .where(Beneficiary.national_number == beneficiaries[0]["national_number"])
+                        .scalar())
+            rows = []
+            for offset in range(count):
+                index = done + offset
+                state = states[rng.randrange(len(states))]
+                created = now - timedelta(days=rng.randrange(3 * 365), minutes=index % 1440)
+                company_id = companies[index % OPERATORS]
+                rows.append({
+                    "beneficiary": first_id + offset, "company": company_id,
+                    "household_key": f"H:BH{index:08d}", "category": CATEGORIES[index % 6],
+                    "service": SERVICES[index % 3], "phone_number": f"+3247{index:07d}"[:12],
+                    "customer_number": f"C{index:09d}", "tariff_formula": "Social basic",
+                    "activation_date": (created + timedelta(days=5)).date()
+                    if state in ("ACTIVE", "ENDED") else None,
+                    "invoice_date": (created + timedelta(days=30)).date()
+                    if state in ("ACTIVE", "ENDED") else None,
+                    "state": state, "created_at": created, "updated_at": created, "version": 1,
+                    "end_date": (created + timedelta(days=200)).date() if state == "ENDED" else None,
+                    "end_reason": "CUSTOMER_REQUEST" if state == "ENDED" else None,
+                })
+            _insert(Dossier, rows)
+            dossier_first = (Dossier.select(Dossier.id)
+                             .where(Dossier.customer_number == rows[0]["customer_number"])
+                             .scalar())
+            actions, tasks = [], []
+            for offset, row in enumerate(rows):
+                dossier_id = dossier_first + offset
+                author = user_ids[(done + offset) % len(user_ids)]
+                history = [("REQUEST", None, "APPROVED" if row["state"] != "INCOMPLETE"
+                            else "INCOMPLETE")]
+                if row["state"] in ("ACTIVE", "ENDED"):
+                    history.append(("ACTIVATE", "APPROVED", "ACTIVE"))
+                if row["state"] == "ENDED":
+                    history.append(("CEASE", "ACTIVE", "ENDED"))
+                for step, (kind, before, after) in enumerate(history):
+                    actions.append({
+                        "dossier": dossier_id, "company": row["company"], "type": kind,
+                        "author": author, "author_name": "Bench User",
+                        "at": row["created_at"] + timedelta(days=step * 5),
+                        "state_before": before, "state_after": after,
+                        "before": "{}", "after": json.dumps({"state": after}),
+                    })
+                if (done + offset) % 20 == 0:
+                    tasks.append({
+                        "type": TASK_TYPES[(done + offset) % len(TASK_TYPES)],
+                        "dossier": dossier_id, "company": row["company"],
+                        "created_at": row["created_at"],
+                        "due_date": (row["created_at"] + timedelta(days=30)).date(),
+                        "state": "OPEN" if (done + offset) % 40 == 0 else "PROCESSED",
+                        "details": "{}",
+                    })
+            _insert(DossierAction, actions)
+            _insert(Task, tasks)
+        done += count
+    return {"dossiers": dossiers, "operators": OPERATORS,
+            "users": OPERATORS * USERS_PER_OPERATOR, "seconds": round(time.monotonic() - started, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser.add_argument("--sqlite", help="SQLite file to create")
+    parser.add_argument("--database-url", help="PostgreSQL URL (an empty database)")
+    args = parser.parse_args()
+    from stts import create_app
+    from stts.db import migrate
+
+    config = {"DATABASE_URL": args.database_url} if args.database_url else {
+        "SQLITE_PATH": args.sqlite}
+    app = create_app(config)
+    with app.app_context():
+        migrate()
+        with database.connection_context():
+            if database.obj.__class__.__name__ == "SqliteDatabase":
+                database.execute_sql("PRAGMA synchronous=OFF")
+            print(json.dumps(generate(args.dossiers)))
+
+
+if __name__ == "__main__":
+    main()
