@@ -87,6 +87,7 @@ class Dossier(BaseModel):
 
     class Meta:
         indexes = (
+            (("household_key",), False),
             (("company", "state", "created_at"), False),
             (("company", "created_at"), False),
             (("company", "phone_number"), False),

@@ -161,12 +161,26 @@ class Situation:
 
 
 def _live_dossiers(nrn: str, household_id: str | None):
+    """Live dossiers of the person or their household, at any operator.
+
+    Three indexed lookups merged in Python: one query with OR across the two tables makes
+    the database scan every live dossier."""
+    live = Dossier.state.in_(LIVE_STATES)
     keys = [f"P:{nrn}"] + ([f"H:{household_id}"] if household_id else [])
-    condition = Dossier.household_key.in_(keys) | (Beneficiary.national_number == nrn)
+    queries = [
+        Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+        .where(live & Dossier.household_key.in_(keys)),
+        Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+        .where(live & (Beneficiary.national_number == nrn)),
+    ]
     if household_id:
-        condition |= Beneficiary.household_id == household_id
-    return list(Dossier.select(Dossier, Beneficiary).join(Beneficiary)
-                .where(Dossier.state.in_(LIVE_STATES) & condition))
+        queries.append(Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+                       .where(live & (Beneficiary.household_id == household_id)))
+    found = {}
+    for query in queries:
+        for dossier in query:
+            found.setdefault(dossier.id, dossier)
+    return [found[key] for key in sorted(found)]
 
 
 def look_up_person(user, nrn: str, *, record: bool = True) -> Situation:

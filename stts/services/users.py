@@ -353,6 +353,8 @@ def _profile_code_stored(user) -> str | None:
 def reset_password(manager: User, user_id) -> tuple[User, str]:
     """Give a new provisional password (shown once); the user's sessions end."""
     user = get_company_user(manager, user_id)
+    if user.id == manager.id:
+        raise ServiceError(_l("Change your own password under \"My password\"."))
     password = generate_provisional_password()
     with write_transaction():
         set_provisional_password(user, password, actor=manager)

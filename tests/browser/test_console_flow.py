@@ -52,8 +52,10 @@ def test_create_user_then_first_login_and_desk_rights(page, axe_check):
     page.fill("#current_password", password)
     page.fill("#new_password", NEW_PASSWORD)
     page.fill("#confirm_password", NEW_PASSWORD)
-    with page.expect_response(lambda r: r.url.endswith("/home")):
+    # The change answers with HX-Redirect: the browser navigates to the home page.
+    with page.expect_navigation(url=re.compile(r"/home$")):
         page.locator("#password-form button[type=submit]").click()
+    assert page.locator("#password-form").count() == 0
     # The password is changed: every page opens normally again.
     assert page.goto("/home").status == 200
     assert page.url.endswith("/home")

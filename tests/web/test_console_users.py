@@ -303,6 +303,18 @@ def test_manager_cannot_block_or_delete_self(manager_client):
     assert bulk.status_code == 303 and not User.get_by_id(me.id).blocked
 
 
+def test_manager_cannot_reset_own_password_through_the_console(manager_client):
+    # Found by the fuzzer: it would end the manager's own session mid-work.
+    me = User.get(User.username == "lm.alpha")
+    response = manager_client.post(f"/console/users/{me.id}/password")
+    assert response.status_code == 303
+    assert not User.get_by_id(me.id).password_provisional
+    assert manager_client.get("/console/users").status_code == 200
+    page = text_of(manager_client.get(f"/console/users/{me.id}"))
+    assert "My password" in page
+    assert f"/console/users/{me.id}/password" not in page
+
+
 def test_unlock_resets_brute_force_counters(manager_client, app):
     from datetime import timedelta
 

@@ -164,6 +164,9 @@ def user_password(user_id):
         user, password = reset_password(current_user, user_id)
     except NotFound:
         abort(404)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect_to(url_for("console.user_edit", user_id=user_id), code=303)
     return render("console/user_password.html", "console/_user_password.html", user=user,
                   password=password)
 
