@@ -45,4 +45,5 @@ bench: install
 	$(PY) -m bench.run
 
 lint: install
-	$(VENV)/bin/ruff check stts tests
+	$(VENV)/bin/ruff check stts tests bench
+	$(VENV)/bin/bandit -q -r stts -ll

@@ -133,7 +133,7 @@ def plot(results: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
-    for axis, database in zip(axes, ("sqlite", "postgresql")):
+    for axis, database in zip(axes, ("sqlite", "postgresql"), strict=True):
         rows = sorted((r for r in results if r["database"] == database),
                       key=lambda r: r["dossiers"])
         if not rows:

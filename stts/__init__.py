@@ -69,12 +69,12 @@ def _instance_secret(app: Flask, name: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from stts.blueprints.api import bp as api_bp
     from stts.blueprints.auth import bp as auth_bp
     from stts.blueprints.backoffice import bp as backoffice_bp
     from stts.blueprints.console import bp as console_bp
     from stts.blueprints.desk import bp as desk_bp
     from stts.blueprints.portal import bp as portal_bp
-    from stts.blueprints.api import bp as api_bp
 
     for blueprint in (portal_bp, auth_bp, console_bp, desk_bp, backoffice_bp):
         app.register_blueprint(blueprint)
@@ -89,7 +89,8 @@ def _register_headers(app: Flask) -> None:
     def _security_headers(response):
         headers = response.headers
         headers["Content-Security-Policy"] = CSP
-        headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains"
+        headers["Strict-Transport-Security"] = (
+            f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains")
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

@@ -64,13 +64,13 @@ def seed_demo() -> list[tuple[str, str, str]]:
         for index, (enterprise, onss, name, slug) in enumerate(OPERATORS):
             company, _ = Company.get_or_create(
                 enterprise_number=enterprise,
-                defaults={"onss_number": onss, "name": name, "email": f"info@{slug}.example.invalid",
-                          "is_operator": True},
+                defaults={"onss_number": onss, "name": name, "is_operator": True,
+                          "email": f"info@{slug}.example.invalid"},
             )
             serial = 100 + index * 10
             born = date(1970 + index * 5, 3 + index, 10 + index)
-            _user(company, f"lm.{slug}", first_names[index], "Manager", national_number(born, serial),
-                  manager=True, password_hash=password_hash)
+            _user(company, f"lm.{slug}", first_names[index], "Manager",
+                  national_number(born, serial), manager=True, password_hash=password_hash)
             logins.append((f"lm.{slug}", "local manager", name))
             for offset, profile in enumerate(("STTS1", "STTS2", "STTS3"), start=1):
                 username = f"{profile.lower()}.{slug}"
@@ -90,5 +90,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
                   national_number(date(1980, 1, 1), 200 + offset), roles=(role,),
                   password_hash=password_hash)
             logins.append((username, role, name))
-    from stts.demo_dossiers import seed_dossiers; seed_dossiers()  # noqa: E702 (dossier desk)
+    from stts.demo_dossiers import seed_dossiers
+
+    seed_dossiers()
     return logins

@@ -64,7 +64,7 @@ def init_app(app) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http(error)
-        from peewee import OperationalError, InterfaceError
+        from peewee import InterfaceError, OperationalError
 
         code = 503 if isinstance(error, (OperationalError, InterfaceError)) else 500
         if code == 503:

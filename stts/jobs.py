@@ -60,5 +60,5 @@ def deliver_mail_periodically():
     return deliver_pending()
 
 
+from stts.services import register_feed as _register_feed  # noqa: E402,F401,E501 (registers the back-office jobs)
 from stts.xml import tasks as _xml_tasks  # noqa: E402,F401 (registers the XML batch jobs)
-from stts.services import register_feed as _register_feed, yearly_check as _yearly_check  # noqa: E402,F401,E501 (registers the back-office jobs)

@@ -46,7 +46,7 @@ def roles_of(user) -> frozenset[str]:
     cached = getattr(user, "_stts_roles", None)
     if cached is not None:
         return cached
-    from stts.models import InstitutionRole, UserApplication, UserProfile, Application
+    from stts.models import Application, InstitutionRole, UserApplication, UserProfile
 
     roles = {ANY_USER}
     apps = {

@@ -12,7 +12,15 @@ from stts.models.accounts import (  # noqa: F401
 )
 from stts.models.audit import AuditEvent
 from stts.models.console import RetiredUsername, TechnicalAccount
-from stts.models.dossiers import Beneficiary, DeskJob, Dossier, DossierAction, EligibilityRecord, RegisterEvent, Task  # noqa: E501
+from stts.models.dossiers import (  # noqa: E501
+    Beneficiary,
+    DeskJob,
+    Dossier,
+    DossierAction,
+    EligibilityRecord,
+    RegisterEvent,
+    Task,
+)
 from stts.models.org import COMPANY_CATEGORIES, Company  # noqa: F401
 from stts.models.outbox import OutboundMail
 from stts.models.portal import AccessRequest, AccessRequestDraft

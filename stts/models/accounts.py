@@ -1,12 +1,12 @@
 """Users, their sessions, applications, STTS profile and institution roles."""
 from flask_login import UserMixin
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    SQL,
 )
 
 from stts.db import BaseModel, utcnow

@@ -1,5 +1,12 @@
 """Structured messages (XML batches): the batches and one result row per applied message."""
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from stts.db import BaseModel, utcnow
 from stts.models.accounts import User

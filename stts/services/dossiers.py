@@ -20,6 +20,7 @@ from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
 from stts.models import Beneficiary, Dossier, DossierAction
 from stts.models.dossiers import LIVE_STATES
+from stts.pagination import Page, paginate
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.tasks import raise_task
@@ -511,26 +512,9 @@ def search_query(user, filters: dict):
     return query.order_by(Dossier.created_at.desc(), Dossier.id.desc())
 
 
-@dataclass
-class Page:
-    rows: list
-    page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def search_dossiers(user, filters: dict, page: int = 1) -> Page:
     query = search_query(user, filters)
-    total = query.count()
-    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
-    return Page(rows=list(query.paginate(page, PAGE_SIZE)), page=page, total=total)
+    return paginate(query, page, PAGE_SIZE)
 
 
 def export_rows(user, filters: dict):

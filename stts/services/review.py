@@ -9,7 +9,6 @@ Optimistic locking as in the desk: a stale ``version`` is a ``Conflict``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from peewee import JOIN
 from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
 from stts.models import Beneficiary, Company, Dossier, DossierAction
+from stts.pagination import Page, paginate
 from stts.services import NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.dossiers import _add_action, _audit, _check_version, _save, _snapshot
@@ -29,21 +29,6 @@ DECISIONS = {"APPROVE": "APPROVED", "REJECT": "REJECTED"}
 REASON_MAX = 300
 
 
-@dataclass
-class QueuePage:
-    rows: list
-    page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def operators():
     """(id, name) of the operators, for the queue's filter."""
     return list(Company.select(Company.id, Company.name).where(Company.is_operator == True)  # noqa: E712
@@ -51,7 +36,7 @@ def operators():
 
 
 def review_queue(*, company_id: int | None = None, category: str | None = None,
-                 older_than: int | None = None, page: int = 1) -> QueuePage:
+                 older_than: int | None = None, page: int = 1) -> Page:
     """Dossiers in REVIEW across all operators, oldest first (index (state, created_at))."""
     query = (Dossier.select(Dossier, Beneficiary, Company)
              .join(Beneficiary).switch(Dossier).join(Company)
@@ -63,9 +48,7 @@ def review_queue(*, company_id: int | None = None, category: str | None = None,
     if older_than:
         query = query.where(Dossier.created_at <= utcnow() - timedelta(days=older_than))
     query = query.order_by(Dossier.created_at, Dossier.id)
-    total = query.count()
-    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
-    return QueuePage(rows=list(query.paginate(page, PAGE_SIZE)), page=page, total=total)
+    return paginate(query, page, PAGE_SIZE)
 
 
 def _load(dossier_id) -> Dossier:

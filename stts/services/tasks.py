@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -10,6 +9,7 @@ from peewee import fn
 
 from stts.db import utcnow, write_transaction
 from stts.models import Beneficiary, Dossier, Task
+from stts.pagination import Page, paginate
 from stts.services import NotFound, ServiceError
 from stts.services.audit import record_event
 
@@ -39,23 +39,8 @@ def open_task_count(user) -> int:
             .where((Task.company == user.company_id) & (Task.state == "OPEN")).scalar() or 0)
 
 
-@dataclass
-class TaskPage:
-    rows: list
-    page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def list_tasks(user, *, type_: str | None = None, due: str | None = None,
-               state: str = "OPEN", page: int = 1) -> TaskPage:
+               state: str = "OPEN", page: int = 1) -> Page:
     """Tasks of the user's company; ``due`` is "overdue", "today" or "week"."""
     query = (Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary)
              .where(Task.company == user.company_id))
@@ -71,9 +56,7 @@ def list_tasks(user, *, type_: str | None = None, due: str | None = None,
     elif due == "week":
         query = query.where(Task.due_date <= today + timedelta(days=7))
     query = query.order_by(Task.due_date, Task.id)
-    total = query.count()
-    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
-    return TaskPage(rows=list(query.paginate(page, PAGE_SIZE)), page=page, total=total)
+    return paginate(query, page, PAGE_SIZE)
 
 
 def get_task(user, task_id) -> Task:

@@ -41,7 +41,7 @@ class BatchFormatError(Exception):
         self.code = code
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema(name: str = "batch") -> etree.XMLSchema:
     """The application's own schema (parsed once, with the same hardened parser)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -1,6 +1,5 @@
 """Every catalogue is complete: no untranslated or fuzzy entry ships, in any language,
 and every message used in the code is in the catalogues."""
-import glob
 import os
 import subprocess
 import sys

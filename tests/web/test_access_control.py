@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from stts.permissions import PERMISSIONS, allowed
 from stts.models import User
+from stts.permissions import PERMISSIONS, allowed
 from tests.conftest import login
 
 PUBLIC = {"static"}

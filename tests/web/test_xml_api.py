@@ -7,8 +7,15 @@ import pytest
 from stts.models import Company, Dossier, User, XmlBatch
 from stts.services.console import create_technical_account, revoke_technical_account
 from tests.web.xml_helpers import (
-    batch_xml, cancel_msg, cease_msg, dossier_of, enable_xml, modify_msg, parse_response,
-    request_msg, results,
+    batch_xml,
+    cancel_msg,
+    cease_msg,
+    dossier_of,
+    enable_xml,
+    modify_msg,
+    parse_response,
+    request_msg,
+    results,
 )
 
 

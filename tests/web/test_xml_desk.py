@@ -8,8 +8,19 @@ from stts.models import Dossier, DossierAction, OutboundMail, XmlBatch, XmlMessa
 from stts.xml.parser import schema
 from tests.conftest import HX, text_of
 from tests.web.xml_helpers import (
-    batch_xml, cancel_msg, cease_msg, complete_msg, dossier_of, enable_xml, grant_xml,
-    modify_msg, parse_response, request_msg, results, transfer_msg, upload,
+    batch_xml,
+    cancel_msg,
+    cease_msg,
+    complete_msg,
+    dossier_of,
+    enable_xml,
+    grant_xml,
+    modify_msg,
+    parse_response,
+    request_msg,
+    results,
+    transfer_msg,
+    upload,
 )
 
 

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from stts.auth import _safe_next, finish_session, start_session
 from stts.blueprints.auth import bp
-from stts.htmx import redirect_to
 from stts.blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
+from stts.htmx import redirect_to
 from stts.models import User
 from stts.permissions import public, requires
 from stts.render import render

@@ -2,6 +2,9 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 
-from stts.blueprints.backoffice import views  # noqa: E402,F401
-from stts.blueprints.backoffice import access_requests  # noqa: E402,F401
-from stts.blueprints.backoffice import review, register  # noqa: E402,F401
+from stts.blueprints.backoffice import (  # noqa: E402,F401
+    access_requests,  # noqa: E402,F401
+    register,
+    review,
+    views,  # noqa: E402,F401
+)

@@ -11,7 +11,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.blueprints.backoffice import bp
 from stts.blueprints.desk.labels import CATEGORY_LABELS, label_context
+from stts.forms import apply_service_error
 from stts.htmx import redirect_to
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound, ServiceError, yearly_check
@@ -72,18 +74,6 @@ def _forms(dossier, **overrides) -> dict:
     return forms
 
 
-def _show_error(form, error) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
-def _page_arg(value) -> int:
-    return value if isinstance(value, int) and value > 0 else 1
-
-
 # --- the queue ----------------------------------------------------------------------------------
 
 @bp.route("/review")
@@ -98,7 +88,7 @@ def review_queue():
         company_id=int(form.operator.data) if form.operator.data else None,
         category=form.category.data or None,
         older_than=int(form.age.data) if form.age.data else None,
-        page=_page_arg(form.page.data))
+        page=page_arg(form.page.data))
     args = {k: v for k, v in (("operator", form.operator.data), ("category", form.category.data),
                               ("age", form.age.data)) if v}
     return render("backoffice/review_queue.html", "backoffice/_review_queue.html", form=form,
@@ -136,15 +126,11 @@ def _act(dossier_id, form, key, call, message):
     if form.validate_on_submit():
         try:
             call(form)
-        except NotFound:
-            abort(404)
-        except Conflict as error:
-            _show_error(form, error)
-            status = 409
-            dossier = service.load_for_review(dossier_id)
-            form.version.data = dossier.version
         except ServiceError as error:
-            _show_error(form, error)
+            status = apply_service_error(form, error)
+            if isinstance(error, Conflict):
+                dossier = service.load_for_review(dossier_id)
+                form.version.data = dossier.version
         else:
             flash(message, "success")
             return redirect_to(url_for("backoffice.review_queue"))

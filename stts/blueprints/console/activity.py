@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from stts.blueprints.console import bp
 from stts.blueprints.console.forms import ActivityForm
-from stts.blueprints.console.views import args_with, page_number
+from stts.blueprints.console.views import args_with
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services.console import ActivityFilter, company_actions, search_activity
@@ -20,7 +21,7 @@ def activity():
     if form.validate():
         criteria = ActivityFilter(action=form.action.data or "", actor=form.actor.data or "",
                                   date_from=form.date_from.data, date_to=form.date_to.data)
-        result = search_activity(current_user, criteria, page=page_number())
+        result = search_activity(current_user, criteria, page=page_arg(request.args.get("page")))
     else:
         status = 422
     return render("console/activity.html", "console/_activity_results.html", form=form,

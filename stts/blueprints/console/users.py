@@ -8,12 +8,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from stts.htmx import redirect_to
 from stts.blueprints.console import bp
 from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm, UserSearchForm
-from stts.blueprints.console.views import apply_service_error, args_with, page_number
+from stts.blueprints.console.views import args_with
 from stts.db import database
+from stts.forms import apply_service_error
+from stts.htmx import redirect_to
 from stts.identifiers import mask_national_number
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import NotFound, ServiceError
@@ -54,7 +56,8 @@ def users():
     form = UserSearchForm(formdata=request.args)
     result, status = None, 200
     if form.validate():
-        result = search_users(current_user, _criteria(form), page=page_number())
+        result = search_users(current_user, _criteria(form),
+                              page=page_arg(request.args.get("page")))
     else:
         status = 422
     return render("console/users.html", "console/_users_results.html", form=form,

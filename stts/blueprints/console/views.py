@@ -1,15 +1,16 @@
 """The local-manager console: home and own data. Users, structured messages and activity
 live in their own modules (imported at the end)."""
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.htmx import redirect_to
 from stts.blueprints.console import bp
 from stts.blueprints.console.forms import OwnDataForm
+from stts.forms import apply_service_error
+from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import ServiceError
 from stts.services.users import update_own_data
 
 
@@ -17,20 +18,6 @@ from stts.services.users import update_own_data
 @requires("console.users")
 def home():
     return render("console/home.html")
-
-
-def apply_service_error(form, error: ServiceError) -> int:
-    """Put a service refusal on the form; returns the HTTP status to answer with."""
-    if isinstance(error, NotFound):
-        abort(404)
-    if isinstance(error, Conflict):
-        form.form_errors.append(error.message)
-        return 409
-    if error.field and error.field in form:
-        form[error.field].errors = list(form[error.field].errors or []) + [error.message]
-    else:
-        form.form_errors.append(error.message)
-    return 422
 
 
 @bp.route("/own-data", methods=["GET", "POST"])
@@ -57,13 +44,6 @@ def own_data():
         status = 422
     return render("console/own_data.html", "console/_own_data_form.html", form=form,
                   status=status)
-
-
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def args_with(**changes) -> dict:

@@ -3,10 +3,10 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.htmx import redirect_to
 from stts.blueprints.console import bp
 from stts.blueprints.console.forms import TechnicalAccountForm, XmlSettingsForm
-from stts.blueprints.console.views import apply_service_error
+from stts.forms import apply_service_error
+from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
 from stts.services import NotFound, ServiceError

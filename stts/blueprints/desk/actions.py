@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
-from stts.blueprints.desk.common import done, show_error
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, ModifyForm
 from stts.blueprints.desk.views import render_dossier
+from stts.forms import apply_service_error
+from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound, ServiceError
@@ -30,18 +31,13 @@ def modify(dossier_id):
         try:
             service.modify_dossier(current_user, dossier_id, form.version.data,
                                    form.commercial_data())
-        except Conflict as error:
-            show_error(form, error)
-            form.version.data = service.load_dossier(current_user, dossier_id).version
-            status = 409
-        except NotFound:
-            abort(404)
         except ServiceError as error:
-            show_error(form, error)
-            status = 422
+            status = apply_service_error(form, error)
+            if isinstance(error, Conflict):
+                form.version.data = service.load_dossier(current_user, dossier_id).version
         else:
             flash(_("The dossier was modified."), "success")
-            return done(url_for("desk.dossier", dossier_id=dossier_id))
+            return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
     elif form.is_submitted():
         status = 422
     return render("desk/modify.html", "desk/_modify_form.html", form=form, dossier=dossier,
@@ -56,18 +52,14 @@ def _act(dossier_id, form, key, call, message):
     if form.validate_on_submit():
         try:
             call(form)
-        except NotFound:
-            abort(404)
-        except Conflict as error:
-            show_error(form, error)
-            status = 409
-            dossier = _load(dossier_id)
-            form.version.data = dossier.version
         except ServiceError as error:
-            show_error(form, error)
+            status = apply_service_error(form, error)
+            if isinstance(error, Conflict):
+                dossier = _load(dossier_id)
+                form.version.data = dossier.version
         else:
             flash(message, "success")
-            return done(url_for("desk.dossier", dossier_id=dossier_id))
+            return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
     return render_dossier(dossier, status=status, **{key: form})
 
 

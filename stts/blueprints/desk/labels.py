@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 CATEGORY_LABELS = {
     "AGE65": _l("65 or over, low household income"),
-    "DISABLED66": _l("At least 66 % disabled"),
+    "DISABLED66": _l("Disabled (at least 66 %)"),
     "INTEGRATION_INCOME": _l("Living on the integration income"),
     "HEARING_LOSS": _l("Hearing loss of at least 70 dB"),
     "LARYNGECTOMY": _l("Laryngectomy"),

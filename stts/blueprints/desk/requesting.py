@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
-from stts.blueprints.desk.common import done, show_error
 from stts.blueprints.desk.forms import RequestForm, TransferForm
 from stts.blueprints.desk.labels import STATE_LABELS
+from stts.forms import apply_service_error
+from stts.htmx import redirect_to
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.permissions import requires
 from stts.render import render
@@ -23,12 +24,11 @@ def request_tariff():
         try:
             dossier = service.request_tariff(current_user, form.data_for_service())
         except ServiceError as error:
-            show_error(form, error)
-            status = 422
+            status = apply_service_error(form, error)
         else:
             flash(_("Dossier %(id)s saved: %(state)s.", id=dossier.id,
                     state=STATE_LABELS[dossier.state]), "success")
-            return done(url_for("desk.dossier", dossier_id=dossier.id))
+            return redirect_to(url_for("desk.dossier", dossier_id=dossier.id), code=303)
     elif form.is_submitted():
         status = 422
     return render("desk/request.html", "desk/_request_form.html", form=form, status=status,
@@ -64,12 +64,11 @@ def transfer():
                                                "activation_date": form.activation_date.data,
                                                "invoice_date": form.invoice_date.data})
         except ServiceError as error:
-            show_error(form, error)
-            status = 422
+            status = apply_service_error(form, error)
         else:
             flash(_("The social tariff was transferred to your company (dossier %(id)s).",
                     id=dossier.id), "success")
-            return done(url_for("desk.dossier", dossier_id=dossier.id))
+            return redirect_to(url_for("desk.dossier", dossier_id=dossier.id), code=303)
     elif form.is_submitted():
         status = 422
     return render("desk/transfer.html", "desk/_transfer_form.html", form=form, status=status)

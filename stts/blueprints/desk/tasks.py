@@ -5,8 +5,9 @@ from flask import abort, request
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
-from stts.blueprints.desk.common import page_arg, show_error
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
+from stts.forms import apply_service_error
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import NotFound, ServiceError
@@ -42,11 +43,8 @@ def process_task(task_id):
     if form.validate_on_submit():
         try:
             task = service.process_task(current_user, task_id, form.note.data)
-        except NotFound:
-            abort(404)
         except ServiceError as error:
-            show_error(form, error)
-            status = 422
+            status = apply_service_error(form, error)
     else:
         status = 422
     return render("desk/task.html", "desk/_task_row.html", task=task, form=form,

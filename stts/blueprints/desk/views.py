@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
-from stts.blueprints.desk.common import page_arg
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
+from stts.pagination import page_arg
 from stts.permissions import allowed, requires
 from stts.render import render
 from stts.services import NotFound

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from stts.blueprints.desk import bp
-from stts.blueprints.desk.common import done, page_arg
+from stts.htmx import redirect_to
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound
@@ -62,7 +63,7 @@ def xml_upload():
         except service.BatchRefused as error:
             form.file.errors = list(form.file.errors) + [error.message]
         else:
-            return done(url_for("desk.xml_batch", batch_id=batch.id))
+            return redirect_to(url_for("desk.xml_batch", batch_id=batch.id), code=303)
     return _page(form, status=422)
 
 

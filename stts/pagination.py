@@ -1,0 +1,35 @@
+"""The one pagination helper: a page of rows with its position, for every list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Page:
+    rows: list
+    page: int
+    total: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(query, page: int, size: int) -> Page:
+    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``."""
+    total = query.count()
+    page = max(1, min(page, max(1, -(-total // size))))
+    return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
+
+
+def page_arg(value) -> int:
+    """A page number from untrusted input: anything odd means the first page."""
+    try:
+        return max(1, min(int(value or 1), 1_000_000))
+    except (TypeError, ValueError):
+        return 1
