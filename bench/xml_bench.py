@@ -16,7 +16,6 @@ Targets: >= 1,000 messages/s, < 200 MB peak.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
