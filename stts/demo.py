@@ -65,7 +65,10 @@ def seed_demo() -> list[tuple[str, str, str]]:
             company, _ = Company.get_or_create(
                 enterprise_number=enterprise,
                 defaults={"onss_number": onss, "name": name, "is_operator": True,
-                          "email": f"info@{slug}.example.invalid"},
+                          "email": f"info@{slug}.example.invalid",
+                          # Telco Alpha sends structured messages in the demo.
+                          "xml_enabled": slug == "alpha",
+                          "xml_result_email": f"xml@{slug}.example.invalid"},
             )
             serial = 100 + index * 10
             born = date(1970 + index * 5, 3 + index, 10 + index)

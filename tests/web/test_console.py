@@ -105,6 +105,8 @@ def test_xml_settings_enable_and_result_address(login_as):
 
 
 def test_xml_enable_without_address_is_refused(login_as):
+    Company.update(xml_enabled=False, xml_result_email=None).where(
+        Company.id == _alpha().id).execute()
     client = login_as("lm.alpha")
     response = client.post("/console/xml", data={"enabled": "y", "result_email": "",
                                                  "version": _alpha().version})
