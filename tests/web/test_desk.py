@@ -462,3 +462,16 @@ def test_other_operators_task_is_404(client):
     task = Task.select().join(Dossier).where(Dossier.state == "INCOMPLETE").first()
     response = client.post(f"/desk/tasks/{task.id}/process", data={f"task{task.id}-note": "x"})
     assert response.status_code == 404
+
+
+def test_request_page_linked_with_a_number_shows_the_situation_at_once(client):
+    from stts.demo_dossiers import DEMO
+
+    login(client, "stts3.gamma")
+    page = text_of(client.get(f"/desk/request?national_number={DEMO['active_alpha']}"))
+    assert "already benefits from the social tariff with another operator" in page
+    assert "Use Transfer" in page
+    known = text_of(client.get(f"/desk/request?national_number={DEMO['eligible']}"))
+    assert "Known to the eligibility source" in known
+    # The category comes from the eligibility source (person 10 is in LARYNGECTOMY).
+    assert re.search(r'<option selected value="LARYNGECTOMY">', known)

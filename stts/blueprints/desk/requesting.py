@@ -31,8 +31,21 @@ def request_tariff():
             return redirect_to(url_for("desk.dossier", dossier_id=dossier.id), code=303)
     elif form.is_submitted():
         status = 422
+    situation = None
+    if request.method == "GET" and form.national_number.data:
+        # A bookmarked or linked request page shows the person's situation at once.
+        situation = _situation(form.national_number.data)
+        if situation and situation.category and not form.category.data:
+            form.category.data = situation.category
     return render("desk/request.html", "desk/_request_form.html", form=form, status=status,
-                  situation=None)
+                  situation=situation)
+
+
+def _situation(raw: str):
+    try:
+        return service.look_up_person(current_user, clean_national_number(raw))
+    except InvalidIdentifier:
+        return None
 
 
 @bp.route("/lookup")
