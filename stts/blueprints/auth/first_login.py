@@ -14,7 +14,7 @@ from stts.models import User
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError
-from stts.services.access_requests import FirstLoginRefused, complete_first_login
+from stts.services.first_login import FirstLoginRefused, complete_first_login
 
 
 class FirstLoginForm(FlaskForm):

@@ -14,7 +14,8 @@ from stts.models.portal import AR_STATUSES
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound, ServiceError
-from stts.services import access_requests as service
+from stts.services import access_decisions as service
+from stts.services.access_requests import gazette_path, get_request
 
 STATUS_FILTERS = [("open", _l("Open (awaiting or being processed)")), ("all", _l("All")),
                   ("awaiting_original", _l("Awaiting the signed original")),
@@ -65,7 +66,7 @@ def access_requests():
 
 def _detail(request_id, *, status=200, original_form=None, refuse_form=None, message=None):
     try:
-        row = service.get_request(request_id)
+        row = get_request(request_id)
     except NotFound:
         abort(404)
     original_form = original_form or OriginalForm(formdata=None)
@@ -76,7 +77,7 @@ def _detail(request_id, *, status=200, original_form=None, refuse_form=None, mes
     return render("backoffice/access_request.html", "backoffice/_access_request_detail.html",
                   status=status, row=row, original_form=original_form, refuse_form=refuse_form,
                   message=message, can_reissue=can_reissue,
-                  has_gazette_file=service.gazette_path(row) is not None)
+                  has_gazette_file=gazette_path(row) is not None)
 
 
 @bp.route("/access-requests/<int:request_id>")
@@ -169,10 +170,10 @@ def access_request_refuse(request_id):
 @requires("backoffice.access_requests")
 def access_request_gazette(request_id):
     try:
-        row = service.get_request(request_id)
+        row = get_request(request_id)
     except NotFound:
         abort(404)
-    path = service.gazette_path(row)
+    path = gazette_path(row)
     if path is None:
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
