@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from stts.blueprints.console.users import csv_cell
+from stts.csv_export import csv_cell
 from stts.models import Application, Company, User, UserApplication, UserProfile
 from stts.models.console import RetiredUsername
 from stts.permissions import allowed, roles_of

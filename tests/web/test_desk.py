@@ -475,3 +475,13 @@ def test_request_page_linked_with_a_number_shows_the_situation_at_once(client):
     assert "Known to the eligibility source" in known
     # The category comes from the eligibility source (person 10 is in LARYNGECTOMY).
     assert re.search(r'<option selected value="LARYNGECTOMY">', known)
+
+
+def test_csv_export_defuses_spreadsheet_formulas(client):
+    login(client, "stts3.alpha")
+    dossier = Dossier.select().where(Dossier.company == 1, Dossier.state == "ACTIVE").first()
+    Dossier.update(customer_number="=HYPERLINK(\"http://evil\")").where(
+        Dossier.id == dossier.id).execute()
+    body = client.get("/desk/dossiers.csv?state=ACTIVE").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+    assert ",=HYPERLINK" not in body

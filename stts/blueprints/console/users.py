@@ -1,9 +1,7 @@
 """User management: list and search, CSV export, create, modify, new password, block,
 unlock, delete, bulk block/unblock."""
-import csv
-import io
 
-from flask import Response, abort, flash, request, stream_with_context, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -11,7 +9,7 @@ from flask_login import current_user
 from stts.blueprints.console import bp
 from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm, UserSearchForm
 from stts.blueprints.console.views import args_with
-from stts.db import database
+from stts.csv_export import stream_csv
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
 from stts.identifiers import mask_national_number
@@ -65,13 +63,6 @@ def users():
                   status=status)
 
 
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
 
 
 @bp.route("/users.csv")
@@ -87,26 +78,12 @@ def users_csv():
               "provisional": _("Must change password"), "locked": _("Locked out")}
     manager = current_user._get_current_object()
 
-    def rows():
-        database.connect(reuse_if_open=True)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for user in iter_search(manager, criteria):
-            writer.writerow([csv_cell(v) for v in (
-                user.username, user.last_name, user.first_name,
-                mask_national_number(user.national_number), user.email,
-                user.profile_code or "", " ".join(sorted(user.app_codes)),
-                states[user.state],
-                user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "")])
-            if buffer.tell() > 8192:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="users.csv"'})
+    rows = ([user.username, user.last_name, user.first_name,
+             mask_national_number(user.national_number), user.email, user.profile_code or "",
+             " ".join(sorted(user.app_codes)), states[user.state],
+             user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else ""]
+            for user in iter_search(manager, criteria))
+    return stream_csv(header, rows, "users.csv")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

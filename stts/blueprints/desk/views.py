@@ -1,13 +1,12 @@
 """The dossier desk: home, search, CSV export and the dossier page."""
-import csv
-import io
 
-from flask import Response, abort, request, stream_with_context
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
+from stts.csv_export import stream_csv
 from stts.pagination import page_arg
 from stts.permissions import allowed, requires
 from stts.render import render
@@ -56,20 +55,7 @@ def export():
               _("Category"), _("Service"), _("Phone number"), _("Customer number"), _("State"),
               _("Activation date"), _("End date"), _("Created")]
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            if buffer.tell() > 16384:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=dossiers.csv"})
+    return stream_csv(header, rows, "dossiers.csv")
 
 
 def dossier_forms(dossier, **overrides) -> dict:
