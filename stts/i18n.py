@@ -11,6 +11,17 @@ LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "de": "Deutsch", "en": 
 
 
 def select_locale() -> str:
+    """The language, as its Belgian locale: dates and numbers are written the Belgian way
+    (27/11/2026), while the catalogue is the language's own (fr_BE falls back to fr)."""
+    return f"{_select_language()}_BE"
+
+
+def current_language() -> str:
+    """The two-letter language of the current request (for lang attributes and choices)."""
+    return get_locale().language
+
+
+def _select_language() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -32,7 +43,7 @@ def init_app(app) -> None:
     # The locale is chosen per request, even when an application context spans several.
     app.before_request(refresh)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
