@@ -1,5 +1,5 @@
 """Back-office: the queue of access requests (designating local managers)."""
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import InputRequired, Length, Optional
 
 from stts.blueprints.backoffice import bp
-from stts.htmx import hx_redirect, is_htmx
+from stts.htmx import redirect_to
 from stts.models import User
 from stts.models.portal import AR_STATUSES
 from stts.permissions import requires
@@ -95,8 +95,7 @@ def _version(form) -> int:
 
 def _done(request_id, text):
     flash(text, "success")
-    url = url_for("backoffice.access_request", request_id=request_id)
-    return hx_redirect(url) if is_htmx() else redirect(url, code=303)
+    return redirect_to(url_for("backoffice.access_request", request_id=request_id), code=303)
 
 
 def _act(request_id, form, action, success, *, refuse_form=None, original_form=None):
