@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length
 
 from stts.auth import finish_session
 from stts.blueprints.auth import bp
-from stts.htmx import hx_redirect, is_htmx
+from stts.htmx import redirect_to
 from stts.models import User
 from stts.permissions import requires
 from stts.render import render
@@ -65,8 +65,7 @@ def first_login():
             finish_session()
             flash(_("Your local manager account is ready. Log in with your new username "
                     "and password."), "success")
-            target = url_for("auth.login")
-            return hx_redirect(target) if is_htmx() else redirect(target, code=303)
+            return redirect_to(url_for("auth.login"), code=303)
     elif form.is_submitted():
         status = 422
     form.password.data = form.password_confirm.data = ""

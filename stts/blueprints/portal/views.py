@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from stts.blueprints.portal import bp
 from stts.blueprints.portal.forms import STEP_FORMS, ConfirmForm, FollowForm
-from stts.htmx import hx_redirect, is_htmx
+from stts.htmx import is_htmx, redirect_to
 from stts.identifiers import clean_enterprise_number
 from stts.permissions import public
 from stts.render import render
@@ -105,8 +105,7 @@ def _overview(draft):
         return _render_step(draft, "overview", form=form, status=422, message=refused.message)
     session.pop(DRAFT_KEY, None)
     session[SUBMITTED_KEY] = access_request.id
-    url = url_for("portal.submitted")
-    return hx_redirect(url) if is_htmx() else redirect(url, code=303)
+    return redirect_to(url_for("portal.submitted"), code=303)
 
 
 @bp.route("/access-request/check/<step>/<name>", methods=["POST"])
