@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres install translations compile-translations bench lint clean-db worker
+.PHONY: run test test-sqlite test-postgres install translations compile-translations bench lint clean-db worker load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: install
 
 bench: install
 	$(PY) -m bench.run
+
+# 30 simulated staff over the main flows for 60 s under gunicorn: zero errors, p50/p95/p99.
+load: install
+	$(PY) -m bench.load --users 30 --seconds 60
 
 lint: install
 	$(VENV)/bin/ruff check stts tests bench

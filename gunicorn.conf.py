@@ -14,3 +14,16 @@ max_requests_jitter = 500
 accesslog = os.environ.get("STTS_ACCESS_LOG", "-")
 forwarded_allow_ips = os.environ.get("STTS_FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
+
+
+def on_starting(server):
+    """National register numbers in request lines only as a keyed hash (stts/logging.py)."""
+    from stts.logging import install_gunicorn
+
+    install_gunicorn(server.log)
+
+
+def post_fork(server, worker):
+    from stts.logging import install_gunicorn
+
+    install_gunicorn(worker.log)

@@ -1,7 +1,7 @@
 """STTS: the Belgian social telephone tariff application."""
 from __future__ import annotations
 
-import logging
+import logging as std_logging  # stts.logging is our redaction module
 import os
 import secrets
 
@@ -54,7 +54,10 @@ def _configure(app: Flask, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
     app.config.setdefault("AUDIT_HMAC_KEY", _instance_secret(app, "audit_key"))
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    std_logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from stts.logging import install as install_log_redaction
+
+    install_log_redaction(app)  # national register numbers only as a keyed hash in logs
 
 
 def _instance_secret(app: Flask, name: str) -> str:

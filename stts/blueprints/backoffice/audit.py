@@ -1,0 +1,112 @@
+"""Back-office: the institution reads the audit trail of every company and checks its chain."""
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from stts.blueprints.backoffice import bp
+from stts.htmx import is_htmx
+from stts.pagination import page_arg
+from stts.permissions import requires
+from stts.render import render
+from stts.services import audit_trail as service
+
+SEARCH = {"type": "search", "autocomplete": "off"}
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    company = SelectField(_l("Company"), validators=[Optional()], coerce=str,
+                          validate_choice=False)
+    actor = StringField(_l("Done by (username)"), validators=[Optional(), Length(max=64)],
+                        render_kw=SEARCH)
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
+    object_id = StringField(_l("Object"), validators=[Optional(), Length(max=64)],
+                            description=_l("An object number, or a national register number: "
+                                           "it is searched by its keyed hash, never stored."),
+                            render_kw=SEARCH)
+    result = SelectField(_l("Result"), validators=[Optional()], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def validate_company(self, field):
+        if field.data and not field.data.isdigit():
+            raise ValidationError(_l("Choose a company from the list."))
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class VerifyForm(FlaskForm):
+    pass
+
+
+def _filter_form():
+    form = AuditFilterForm(formdata=request.args)
+    form.company.choices = [("", _("All companies"))] + [
+        (str(i), name) for i, name in service.companies()]
+    form.action.choices = [("", _("Any action"))] + [(a, a) for a in service.actions()]
+    form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in service.object_types()]
+    form.result.choices = [("", _("Any result"))] + [(r, r) for r in service.results()]
+    return form
+
+
+def _args(form) -> dict:
+    names = ("company", "actor", "action", "object_type", "object_id", "result")
+    args = {name: form[name].data for name in names if form[name].data}
+    for name in ("date_from", "date_to"):
+        if form[name].data:
+            args[name] = form[name].data.isoformat()
+    return args
+
+
+@bp.route("/audit")
+@requires("backoffice.audit")
+def audit():
+    form = _filter_form()
+    result, status = None, 200
+    hashed = service.object_filter_value(form.object_id.data or "")
+    if hashed != (form.object_id.data or "").strip():
+        # A national register number typed in the filter: search (and keep in the address
+        # bar and history) only its keyed hash, never the number itself.
+        form.object_id.data = hashed
+        if not is_htmx():
+            return redirect(url_for("backoffice.audit", **{**_args(form), "object_id": hashed}))
+    if form.validate():
+        criteria = service.AuditFilter(
+            company_id=int(form.company.data) if form.company.data else None,
+            actor=form.actor.data or "", action=form.action.data or "",
+            object_type=form.object_type.data or "", object_id=form.object_id.data or "",
+            result=form.result.data or "", date_from=form.date_from.data,
+            date_to=form.date_to.data)
+        result = service.search_events(criteria, page=page_arg(request.args.get("page")))
+    else:
+        status = 422
+    response = render("backoffice/audit.html", "backoffice/_audit_results.html", status=status,
+                      form=form, result=result, args=_args(form), verify_form=VerifyForm(),
+                      check=None)
+    if is_htmx():
+        response.headers["HX-Push-Url"] = url_for("backoffice.audit", **_args(form))
+    return response
+
+
+@bp.route("/audit/verify", methods=["POST"])
+@requires("backoffice.audit")
+def audit_verify():
+    """Recompute the chain now. Nothing changes but the event saying the check was made, so
+    the answer is the result itself (a reload simply checks again)."""
+    verify_form = VerifyForm()
+    if not verify_form.validate_on_submit():
+        return render("backoffice/audit_verify.html", "backoffice/_audit_verify.html",
+                      status=422, verify_form=verify_form, check=None)
+    check = service.verify_trail(current_user)
+    return render("backoffice/audit_verify.html", "backoffice/_audit_verify.html",
+                  verify_form=verify_form, check=check)

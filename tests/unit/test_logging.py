@@ -1,0 +1,114 @@
+"""Checklist 23: national register numbers appear in logs only as a keyed hash."""
+import datetime
+import logging
+import types
+
+import pytest
+
+import stts.logging as stts_logging
+from stts.services.audit import pseudonymize
+
+NRN = "85073003328"
+
+
+@pytest.mark.parametrize("written", [
+    "85073003328",
+    "85.07.30-033.28",
+    "85%2E07%2E30%2D033%2E28",
+    "85 07 30 033 28",
+    "85+07+30+033+28",
+    "85%2007%2030%20033%2028",
+])
+def test_every_way_of_writing_the_number_is_hashed(app, written):
+    line = stts_logging.redact(f"GET /desk/lookup?national_number={written}&x=1 HTTP/1.1")
+    assert "85073003328" not in line.replace(".", "").replace("-", "").replace(" ", "")
+    assert "033" not in line
+    assert pseudonymize(NRN) in line
+    assert line.startswith("GET /desk/lookup?national_number=nrn:") and line.endswith("&x=1 HTTP/1.1")
+
+
+def test_redacting_twice_changes_nothing_and_short_numbers_stay(app):
+    once = stts_logging.redact(f"/desk/dossiers?national_number={NRN}&page=2")
+    assert stts_logging.redact(once) == once
+    assert stts_logging.redact("/desk/dossiers/123?page=2 200 4512") == "/desk/dossiers/123?page=2 200 4512"
+    assert stts_logging.redact("twelve digits 123456789012 are not a number") .count("nrn:") == 0
+
+
+def test_hash_is_the_audit_trail_pseudonym(app):
+    assert stts_logging.hash_number(NRN) == pseudonymize(NRN)
+    assert stts_logging.hash_number(NRN, key=b"other") != pseudonymize(NRN)
+
+
+def test_without_a_key_the_number_is_still_never_clear(monkeypatch):
+    monkeypatch.setattr(stts_logging, "_key", None)
+    monkeypatch.delenv("STTS_AUDIT_HMAC_KEY", raising=False)
+    assert stts_logging.redact(f"q={NRN}") == "q=nrn:redacted"
+
+
+def test_flask_and_werkzeug_records_are_redacted(app, client, caplog):
+    caplog.set_level(logging.INFO)
+    app.logger.info("lookup of %s", NRN)
+    logging.getLogger("werkzeug").info('%s - - [%s] "%s" %s %s', "127.0.0.1", "27/Nov/2026",
+                                       f"GET /desk/lookup?national_number={NRN} HTTP/1.1",
+                                       "200", "-")
+    logging.getLogger("some.library").warning(f"message built before logging {NRN}")
+    text = caplog.text
+    assert NRN not in text
+    assert text.count(pseudonymize(NRN)) == 3
+
+
+def test_a_request_logging_its_path_never_shows_the_number(app, client, caplog):
+    """A real request: whatever the app logs about it carries only the hash."""
+    from tests.conftest import login
+
+    caplog.set_level(logging.DEBUG)
+
+    @app.after_request
+    def _log_path(response):  # what an access log does
+        from flask import request
+
+        app.logger.info("%s %s", request.method, request.full_path)
+        return response
+
+    login(client, "stts3.alpha")
+    client.get(f"/desk/lookup?national_number={NRN}")
+    assert "national_number=nrn:" in caplog.text
+    assert NRN not in caplog.text
+
+
+def test_gunicorn_access_log_line(tmp_path, app):
+    """The access log in gunicorn's own format, through the filter gunicorn.conf.py installs."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    log_file = tmp_path / "access.log"
+    cfg = Config()
+    cfg.set("accesslog", str(log_file))
+    logger = Logger(cfg)
+    stts_logging.install_gunicorn(logger)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/desk/dossiers?national_number=85.07.30-033.28",
+               "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/desk/dossiers",
+               "QUERY_STRING": f"national_number={NRN}", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_REFERER": f"https://stts.example/desk/lookup?national_number={NRN}",
+               "HTTP_USER_AGENT": "pytest"}
+    response = types.SimpleNamespace(status="200 OK", sent=4512, headers=[])
+    request = types.SimpleNamespace(headers=[("X-Forwarded-For", "10.0.0.1")])
+    logger.access(response, request, environ, datetime.timedelta(milliseconds=12))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = log_file.read_text()
+    assert NRN not in line and "033.28" not in line
+    assert line.count(pseudonymize(NRN)) == 2
+    assert '"GET /desk/dossiers?national_number=nrn:' in line
+    assert " 200 4512 " in line and '"pytest"' in line
+
+
+def test_gunicorn_conf_installs_the_filter():
+    import runpy
+
+    conf = runpy.run_path("gunicorn.conf.py")
+    fake = types.SimpleNamespace(access_log=logging.getLogger("test.access"),
+                                 error_log=logging.getLogger("test.error"))
+    conf["on_starting"](types.SimpleNamespace(log=fake))
+    assert any(isinstance(f, stts_logging.RedactNationalNumbers) for f in fake.access_log.filters)
+    assert any(isinstance(f, stts_logging.RedactNationalNumbers) for f in fake.error_log.filters)

@@ -1,0 +1,78 @@
+"""Checklist 16 (autoescape; user content never carries hx-* attributes) and 19 (uploaded
+filenames ignored, files stored outside the web root)."""
+import io
+import os
+
+import pytest
+
+from stts.models import Beneficiary, Company, Dossier, User, XmlBatch
+from tests.conftest import HX, login
+from tests.web.xml_helpers import batch_xml, enable_xml, request_msg
+
+HOSTILE = '<div hx-get="/logout" hx-trigger="load" onclick="x()">Evil</div>'
+ESCAPED = "&lt;div hx-get="
+
+
+@pytest.fixture
+def hostile(app):
+    """Hostile markup stored in names an operator, a manager and the institution display."""
+    alpha = Company.get(Company.name == "Telco Alpha")
+    dossier = Dossier.select().where(Dossier.company == alpha).order_by(Dossier.id).first()
+    Beneficiary.update(last_name=HOSTILE, first_name=HOSTILE).where(
+        Beneficiary.id == dossier.beneficiary_id).execute()
+    User.update(last_name=HOSTILE, first_name=HOSTILE).where(
+        User.username == "stts1.alpha").execute()
+    return dossier
+
+
+def _assert_inert(response):
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert HOSTILE not in body and 'hx-get="/logout"' not in body
+    assert ESCAPED in body
+    return body
+
+
+def test_names_render_escaped_in_the_desk(client, hostile):
+    login(client, "stts3.alpha")
+    _assert_inert(client.get(f"/desk/dossiers/{hostile.id}"))
+    _assert_inert(client.get(f"/desk/dossiers/{hostile.id}", headers=HX))
+    number = Beneficiary.get_by_id(hostile.beneficiary_id).national_number
+    _assert_inert(client.get(f"/desk/dossiers?national_number={number}", headers=HX))
+
+
+def test_names_render_escaped_in_the_console(client, hostile):
+    login(client, "lm.alpha")
+    user = User.get(User.username == "stts1.alpha")
+    _assert_inert(client.get("/console/users"))
+    _assert_inert(client.get(f"/console/users/{user.id}"))
+
+
+def test_names_render_escaped_in_the_back_office_review(client, hostile):
+    Dossier.update(state="REVIEW").where(Dossier.id == hostile.id).execute()
+    login(client, "handler.bipt")
+    _assert_inert(client.get(f"/backoffice/review/{hostile.id}"))
+
+
+def test_hostile_query_strings_are_escaped(client):
+    login(client, "auditor.bipt")
+    response = client.get("/backoffice/audit", query_string={"actor": HOSTILE[:60]})
+    body = response.get_data(as_text=True)
+    assert HOSTILE[:60] not in body and 'hx-get="/logout"' not in body
+
+
+def test_uploaded_filename_is_ignored_and_file_is_outside_the_web_root(app, client):
+    enable_xml()
+    login(client, "lm.alpha")
+    static_before = set(os.listdir(app.static_folder))
+    response = client.post("/desk/xml", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(batch_xml(request_msg("path-1", 31))), "../../static/evil.xml")})
+    assert response.status_code == 303
+    batch = XmlBatch.select().order_by(XmlBatch.id.desc()).first()
+    assert "evil" not in batch.file_name and "/" not in batch.file_name
+    stored = os.path.realpath(os.path.join(app.instance_path, "xml", batch.file_name))
+    assert os.path.exists(stored)
+    assert not stored.startswith(os.path.realpath(app.static_folder) + os.sep)
+    assert not stored.startswith(os.path.realpath(app.root_path) + os.sep)
+    assert set(os.listdir(app.static_folder)) == static_before
+    assert client.get(f"/static/{batch.file_name}").status_code == 404
