@@ -27,7 +27,7 @@ def clean_national_number(value: str) -> str:
     number = _digits(value)
     if not number:
         raise InvalidIdentifier(_l("Enter a national register number."))
-    if not number.isdigit() or len(number) != 11:
+    if not (number.isascii() and number.isdigit()) or len(number) != 11:
         raise InvalidIdentifier(_l("A national register number has 11 digits."))
     try:
         ssn.validate(number)
@@ -50,7 +50,7 @@ def clean_enterprise_number(value: str) -> str:
     number = _digits(value).upper().removeprefix("BE")
     if not number:
         raise InvalidIdentifier(_l("Enter an enterprise number."))
-    if not number.isdigit() or len(number) != 10:
+    if not (number.isascii() and number.isdigit()) or len(number) != 10:
         raise InvalidIdentifier(_l("An enterprise number has 10 digits and starts with 0 or 1."))
     try:
         vat.validate(number)
@@ -67,7 +67,7 @@ def clean_onss_number(value: str) -> str:
     number = _digits(value)
     if not number:
         raise InvalidIdentifier(_l("Enter an ONSS number."))
-    if not number.isdigit() or len(number) != 9:
+    if not (number.isascii() and number.isdigit()) or len(number) != 9:
         raise InvalidIdentifier(_l("An ONSS number has 9 digits."))
     modulus, remainder = 97, 96
     if has_app_context():

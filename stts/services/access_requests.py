@@ -62,6 +62,12 @@ def load_draft(key: str | None) -> AccessRequestDraft | None:
     return draft
 
 
+def blank_draft() -> AccessRequestDraft:
+    """An empty draft that is not stored: showing the wizard writes nothing (GET never
+    changes state); the first step sent starts a stored draft."""
+    return AccessRequestDraft(key="", data="{}")
+
+
 def start_draft() -> AccessRequestDraft:
     """A new draft; stale drafts (and their uploads) are cleaned up on the way."""
     limit = utcnow() - DRAFT_LIFETIME

@@ -5,6 +5,8 @@ import email
 import re
 from email import policy
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -42,12 +44,13 @@ def test_designate_a_local_manager_end_to_end(page, live_instance, axe_check):
     page.fill("#enterprise_number", "0403019262")
     with page.expect_response(lambda r: "/check/company/enterprise_number" in r.url):
         page.locator("#company_name").focus()
-    assert page.locator("#enterprise_number-error").is_visible()
+    # The swap follows the response: wait for it (expect retries) rather than race it.
+    expect(page.locator("#enterprise_number-error")).to_be_visible()
     page.fill("#enterprise_number", "0450123451")
     with page.expect_response(lambda r: "/check/company/enterprise_number" in r.url):
         page.locator("#company_name").focus()
-    assert page.locator("#enterprise_number").input_value() == "0450.123.451"
-    assert page.locator("#enterprise_number-error").count() == 0
+    expect(page.locator("#enterprise_number")).to_have_value("0450.123.451")
+    expect(page.locator("#enterprise_number-error")).to_have_count(0)
     page.fill("#company_name", "Delta Telecom")
     _continue(page, "/access-request/manager")
 

@@ -23,9 +23,12 @@ def home():
     return render("portal/home.html")
 
 
-def _draft(create: bool = False):
+def _draft():
+    """This browser's draft; a GET without one sees a blank draft that is not stored."""
     draft = service.load_draft(session.get(DRAFT_KEY))
-    if draft is None and create:
+    if draft is None:
+        if request.method != "POST":
+            return service.blank_draft()
         draft = service.start_draft()
         session[DRAFT_KEY] = draft.key
     return draft
@@ -56,7 +59,7 @@ def _goto(draft, step):
 @bp.route("/access-request")
 @public
 def wizard_start():
-    draft = _draft(create=True)
+    draft = _draft()
     return redirect(url_for("portal.wizard", step=service.first_incomplete_step(draft)))
 
 
@@ -65,7 +68,7 @@ def wizard_start():
 def wizard(step):
     if step not in service.STEPS:
         abort(404)
-    draft = _draft(create=True)
+    draft = _draft()
     if not service.step_allowed(draft, step):
         return _goto(draft, service.first_incomplete_step(draft))
     if step == "overview":
