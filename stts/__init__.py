@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     from stts import auth, db, errors, i18n
     from stts.permissions import can
 
+    from stts import input_guard
+
+    input_guard.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)

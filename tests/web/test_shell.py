@@ -151,3 +151,13 @@ def test_templates_have_no_inline_script_style_or_handlers():
         if re.search(r"hx-on", text):
             offenders.append((path, "hx-on"))
     assert not offenders, offenders
+
+
+def test_nul_characters_are_refused_before_any_view(client):
+    # PostgreSQL cannot store NUL in text; no person types one. Found by the form fuzzer.
+    login(client, "lm.alpha")
+    response = client.post("/console/xml/accounts", data={"name": "robot\x00"})
+    assert response.status_code == 400
+    assert "incident" in text_of(response)
+    assert client.get("/desk/dossiers?name=du\x00").status_code == 400
+    assert client.get("/desk/dossiers?name=du").status_code == 200
