@@ -41,8 +41,13 @@ worker: install
 test: install
 	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
 
+# Benchmarks (issue #7): data sets cached in bench/data/, results in bench/results/.
+# wrk is Debian's package; PostgreSQL must listen on 127.0.0.1:5432 (as in CI).
 bench: install
+	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench.run
+	$(PY) bench/xml_bench.py | tee bench/results/xml.txt
 
 # 30 simulated staff over the main flows for 60 s under gunicorn: zero errors, p50/p95/p99.
 load: install

@@ -12,7 +12,7 @@ import random
 import time
 from datetime import date, datetime, timedelta
 
-from stts.db import database
+from stts.db import database, is_sqlite
 from stts.demo import national_number
 from stts.models import (
     Application,
@@ -57,8 +57,30 @@ def person_number(index: int) -> str:
 
 
 def _insert(model, rows):
-    for start in range(0, len(rows), CHUNK):
-        model.insert_many(rows[start:start + CHUNK]).execute()
+    """Bulk insert without building SQL per row: executemany on SQLite, multi-row VALUES pages
+    (psycopg2's execute_values) on PostgreSQL."""
+    if not rows:
+        return
+    names = list(rows[0])
+    defaults = {field.name: field.default for field in model._meta.sorted_fields
+                if field.name not in names and field.default is not None
+                and not field.primary_key}
+    if defaults:  # what insert_many would fill in
+        rows = [{**{name: value() if callable(value) else value
+                    for name, value in defaults.items()}, **row} for row in rows]
+        names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    head = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
+    values = [tuple(field.db_value(row[name]) for name, field in zip(names, fields, strict=True))
+              for row in rows]
+    cursor = database.cursor()
+    if is_sqlite():
+        cursor.executemany(head + "(" + ", ".join("?" * len(names)) + ")", values)
+    else:
+        from psycopg2.extras import execute_values
+
+        execute_values(cursor, head + "%s", values, page_size=CHUNK)
 
 
 def generate(dossiers: int, seed: int = 7) -> dict:
@@ -134,6 +156,7 @@ def generate(dossiers: int, seed: int = 7) -> dict:
                 company_id = companies[index % OPERATORS]
                 rows.append({
                     "beneficiary": first_id + offset, "company": company_id,
+                    "last_name_key": beneficiaries[offset]["last_name_key"],
                     "household_key": f"H:BH{index:08d}", "category": CATEGORIES[index % 6],
                     "service": SERVICES[index % 3], "phone_number": f"+3247{index:07d}"[:12],
                     "customer_number": f"C{index:09d}", "tariff_formula": "Social basic",
@@ -198,9 +221,13 @@ def main() -> None:
     with app.app_context():
         migrate()
         with database.connection_context():
-            if database.obj.__class__.__name__ == "SqliteDatabase":
+            if is_sqlite():
                 database.execute_sql("PRAGMA synchronous=OFF")
-            print(json.dumps(generate(args.dossiers)))
+                database.execute_sql("PRAGMA cache_size=-400000")
+            report = generate(args.dossiers)
+            # Planner statistics, as production keeps them (PRAGMA optimize / autovacuum).
+            database.execute_sql("ANALYZE")
+            print(json.dumps(report))
 
 
 if __name__ == "__main__":

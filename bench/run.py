@@ -50,6 +50,13 @@ def _generate(size: int, target: list[str]) -> None:
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
+def _migrate(env: dict) -> None:
+    """A cached data set follows the schema: apply pending migrations (usually none)."""
+    subprocess.run([sys.executable, "-c", "from stts import create_app\nfrom stts.db import migrate\n"
+                    "app = create_app()\nwith app.app_context():\n    print(migrate())"],
+                   cwd=ROOT, env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+
+
 def _sample_ids(env: dict) -> dict:
     """A national number, a dossier id and a name prefix of operator 00."""
     code = (
@@ -94,8 +101,11 @@ def run_one(database: str, size: int, seconds: int) -> dict:
 
     env = {**_dataset(database, size), "STTS_SESSION_COOKIE_SECURE": "false",
            "STTS_SECRET_KEY": "bench-secret", "STTS_AUDIT_HMAC_KEY": "bench-audit",
-           "STTS_INSTANCE_PATH": str(DATA / "instance")}
+           "STTS_INSTANCE_PATH": str(DATA / "instance"),
+           # production settings (docs/deployment.md): one pooled connection per worker
+           "STTS_DATABASE_POOL_SIZE": "2"}
     (DATA / "instance").mkdir(exist_ok=True)
+    _migrate(env)
     sample = _sample_ids(env)
     result = {"database": database, "dossiers": size, "measured_at": time.strftime("%Y-%m-%d %H:%M"),
               "machine": {"cores": os.cpu_count()}, "endpoints": []}
@@ -165,7 +175,8 @@ def main() -> None:
             print(f"{database}, {size} dossiers", flush=True)
             result = run_one(database, size, args.seconds)
             (RESULTS / f"{database}-{size}.json").write_text(json.dumps(result, indent=2))
-    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))
+               if p.name.startswith(("sqlite-", "postgresql-"))]
     plot(results)
     print(f"results in {RESULTS}")
 

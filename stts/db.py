@@ -24,18 +24,29 @@ class BaseModel(Model):
 
 
 def make_database(app):
-    """Build the Peewee database named by the configuration."""
+    """Build the Peewee database named by the configuration.
+
+    ``DATABASE_POOL_SIZE`` (e.g. STTS_DATABASE_POOL_SIZE=2 for each gunicorn worker, see
+    docs/deployment.md) keeps that many connections open per process instead of opening one
+    per request; a connection given back inside a transaction is rolled back first."""
     url = app.config.get("DATABASE_URL")
+    pool = int(app.config.get("DATABASE_POOL_SIZE") or 0)
+    if pool:
+        from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
     if url:
         if not url.startswith(("postgres://", "postgresql://")):
             raise RuntimeError("DATABASE_URL must be a postgresql:// URL")
         params = parse_db_url(url)
         name = params.pop("database")
+        if pool:
+            return PooledPostgresqlDatabase(name, max_connections=pool, stale_timeout=300,
+                                            autorollback=False, **params)
         return PostgresqlDatabase(name, autorollback=False, **params)
     path = app.config.get("SQLITE_PATH") or os.path.join(
         app.instance_path, app.config["SQLITE_FILENAME"]
     )
-    return SqliteDatabase(
+    sqlite_class = PooledSqliteDatabase if pool else SqliteDatabase
+    return sqlite_class(
         path,
         pragmas={
             "journal_mode": "wal",
@@ -47,6 +58,7 @@ def make_database(app):
         # Every transaction takes the write lock up front: a deferred transaction that reads
         # and then writes can fail at once with SQLITE_BUSY under concurrent writers.
         lock_type="IMMEDIATE",
+        **({"max_connections": pool, "stale_timeout": 300} if pool else {}),
     )
 
 

@@ -48,20 +48,34 @@ class EligibilitySource(Protocol):
 class SnapshotSource:
     """The default: the ``eligibility_record`` table (one row per right period)."""
 
+    # One indexed lookup with a statement built once (see stts/fastsql.py): the check runs
+    # for every request, on the desk and in XML batches.
+    COLUMNS = ("valid_from", "valid_to", "category", "household_id", "last_name", "first_name",
+               "street", "postcode", "city")
+    QUERY = ("SELECT valid_from, valid_to, category, household_id, last_name, first_name, "
+             "street, postcode, city FROM eligibility_record "
+             "WHERE national_number = {p} ORDER BY valid_from DESC, id DESC")
+
     def check(self, national_number: str, on: date) -> Eligibility:
+        from stts import fastsql
         from stts.models import EligibilityRecord as R
 
-        rows = list(R.select().where(R.national_number == national_number)
-                    .order_by(R.valid_from.desc()))
+        rows = []
+        for raw in fastsql.execute(self.QUERY, (national_number,)).fetchall():
+            row = dict(zip(self.COLUMNS, raw, strict=True))
+            row["valid_from"] = R.valid_from.python_value(row["valid_from"])
+            row["valid_to"] = R.valid_to.python_value(row["valid_to"])
+            rows.append(row)
         if not rows:
             return Eligibility(known=False)
         current = [r for r in rows
-                   if r.valid_from <= on and (r.valid_to is None or r.valid_to >= on)]
+                   if r["valid_from"] <= on and (r["valid_to"] is None or r["valid_to"] >= on)]
         row = current[0] if current else rows[0]
         return Eligibility(
-            known=True, eligible=bool(current), category=row.category,
-            household_id=row.household_id, last_name=row.last_name, first_name=row.first_name,
-            street=row.street, postcode=row.postcode, city=row.city, valid_to=row.valid_to,
+            known=True, eligible=bool(current), category=row["category"],
+            household_id=row["household_id"], last_name=row["last_name"],
+            first_name=row["first_name"], street=row["street"], postcode=row["postcode"],
+            city=row["city"], valid_to=row["valid_to"],
         )
 
 

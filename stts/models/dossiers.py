@@ -84,17 +84,21 @@ class Dossier(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    # The beneficiary's folded last name, kept by database triggers (migration 0007): the
+    # name prefix search reads one (company, last_name_key, created_at, id) index range.
+    last_name_key = CharField(max_length=100, null=True)
 
     class Meta:
         indexes = (
             (("household_key",), False),
-            (("company", "state", "created_at"), False),
-            (("company", "created_at"), False),
+            (("company", "state", "created_at", "id"), False),
+            (("company", "created_at", "id"), False),
+            (("company", "last_name_key", "created_at", "id"), False),
             (("company", "phone_number"), False),
             (("company", "customer_number"), False),
             (("company", "category"), False),
             (("company", "activation_date"), False),
-            (("state", "created_at"), False),
+            (("state", "created_at", "id"), False),
         )
 
 
@@ -140,7 +144,7 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            (("company", "state", "due_date"), False),
+            (("company", "state", "due_date", "id"), False),
             (("company", "state", "type", "due_date"), False),
         )
 

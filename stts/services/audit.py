@@ -13,6 +13,7 @@ import json
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
+from stts import fastsql
 from stts.db import database, is_sqlite, utcnow
 from stts.models import AuditEvent
 
@@ -77,14 +78,24 @@ def record_event(
         details=json.dumps(payload, sort_keys=True, default=str),
         ip=request.remote_addr if has_request_context() else None,
     )
+    # Every event is two statements built once per process (stts/fastsql.py): the chain's
+    # last hash by primary key, and one INSERT. The lock (PostgreSQL) or the write
+    # transaction (SQLite) keeps the chain linear under concurrent writers.
     with database.atomic():
         if not is_sqlite():
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK_KEY,))
-        last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-        event.prev_hash = last.hash if last else GENESIS
+        last = fastsql.execute(_LAST_HASH).fetchone()
+        event.prev_hash = last[0] if last else GENESIS
         event.hash = _row_digest(event.prev_hash, _hashed_fields(event))
-        event.save(force_insert=True)
+        event.id = fastsql.insert(AuditEvent, {name: event.__data__.get(name)
+                                               for name in _COLUMNS})
+        event._dirty.clear()
     return event
+
+
+_LAST_HASH = "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"
+_COLUMNS = ("at", "actor_id", "actor_username", "company_id", "action", "object_type",
+            "object_id", "result", "details", "ip", "prev_hash", "hash")
 
 
 def verify_chain(batch_size: int = 5000) -> list[int]:

@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 from peewee import SQL, IntegrityError, NodeList, fn
 from stdnum.be import ssn
 
-from stts.db import utcnow, write_transaction
+from stts import fastsql
+from stts.db import is_sqlite, utcnow, write_transaction
 from stts.eligibility import get_source
 from stts.models import Beneficiary, Dossier, DossierAction
 from stts.models.dossiers import LIVE_STATES
-from stts.pagination import Page, paginate
+from stts.pagination import Page, paginate_ids
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.tasks import raise_task
@@ -70,8 +71,8 @@ def _birth_date(nrn: str):
 
 def _add_action(dossier, user, type_, state_before, before=None, after=None, reason=None,
                 company_id="own"):
-    return DossierAction.create(
-        dossier=dossier, type=type_,
+    return fastsql.create(
+        DossierAction, dossier=dossier, type=type_,
         company=(user.company_id if company_id == "own" and user is not None else
                  (None if company_id == "own" else company_id)),
         author=user, author_name=user.full_name if user is not None else "STTS",
@@ -123,10 +124,12 @@ def _is_complete(values: dict) -> bool:
     return all(values.get(name) for name in COMMERCIAL)
 
 
-def _decide(dossier: Dossier) -> tuple[str, str]:
+def _decide(dossier: Dossier, result=None) -> tuple[str, str]:
     """The automatic check: APPROVED when the source knows the person as eligible today in
-    the requested category; REVIEW (the regulator's queue) when it cannot decide."""
-    result = get_source().check(dossier.beneficiary.national_number, date.today())
+    the requested category; REVIEW (the regulator's queue) when it cannot decide. ``result``:
+    the source's answer already asked for today (a request asks once)."""
+    if result is None:
+        result = get_source().check(dossier.beneficiary.national_number, date.today())
     if result.eligible and result.category == dossier.category:
         return "APPROVED", "automatic check: eligible"
     if not result.known:
@@ -202,12 +205,41 @@ def look_up_person(user, nrn: str, *, record: bool = True) -> Situation:
     return situation
 
 
+# The same three indexed lookups as _live_dossiers, in one statement, ids and owners only
+# (the states are LIVE_STATES; a unit test keeps them in step).
+_LIVE_OWNERS = (
+    "SELECT d.id, d.company_id FROM dossier d WHERE d.household_key IN ({p}, {p}) "
+    "AND d.state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE') "
+    "UNION SELECT d.id, d.company_id FROM dossier d JOIN beneficiary b "
+    "ON b.id = d.beneficiary_id WHERE b.national_number = {p} "
+    "AND d.state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE') ORDER BY 1")
+_LIVE_OWNERS_HOUSEHOLD = (
+    "SELECT d.id, d.company_id FROM dossier d WHERE d.household_key IN ({p}, {p}) "
+    "AND d.state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE') "
+    "UNION SELECT d.id, d.company_id FROM dossier d JOIN beneficiary b "
+    "ON b.id = d.beneficiary_id WHERE b.national_number = {p} "
+    "AND d.state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE') "
+    "UNION SELECT d.id, d.company_id FROM dossier d JOIN beneficiary b "
+    "ON b.id = d.beneficiary_id WHERE b.household_id = {p} "
+    "AND d.state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE') ORDER BY 1")
+
+
+def _live_owners(nrn: str, household_id: str | None) -> list[tuple[int, int]]:
+    """(id, company id) of the live dossiers of the person or their household, by id."""
+    if household_id:
+        rows = fastsql.execute(_LIVE_OWNERS_HOUSEHOLD,
+                               (f"P:{nrn}", f"H:{household_id}", nrn, household_id))
+    else:
+        rows = fastsql.execute(_LIVE_OWNERS, (f"P:{nrn}", f"P:{nrn}", nrn))
+    return rows.fetchall()
+
+
 def _refuse_duplicate(user, nrn: str, household_id: str | None) -> None:
-    for dossier in _live_dossiers(nrn, household_id):
-        if dossier.company_id == user.company_id:
+    for dossier_id, company_id in _live_owners(nrn, household_id):
+        if company_id == user.company_id:
             raise ServiceError(
                 _l("This person or their household already has a social tariff with your "
-                   "company (dossier %(id)s).", id=dossier.id), field="national_number")
+                   "company (dossier %(id)s).", id=dossier_id), field="national_number")
         raise ServiceError(
             _l("This person or their household already benefits from the social tariff with "
                "another operator. Use Transfer."), field="national_number")
@@ -219,7 +251,7 @@ def request_tariff(user, data: dict) -> Dossier:
     """Create a dossier. Complete data → automatic decision (APPROVED or REVIEW); missing
     commercial data → INCOMPLETE with the task "Enter missing data"."""
     nrn = data["national_number"]
-    result = get_source().check(nrn, date.today())
+    result = get_source().check(nrn, date.today())  # asked once: _decide reuses the answer
     last_name = (data.get("last_name") or "").strip() or result.last_name
     first_name = (data.get("first_name") or "").strip() or result.first_name
     if not last_name:
@@ -230,7 +262,9 @@ def request_tariff(user, data: dict) -> Dossier:
     try:
         with write_transaction():
             _refuse_duplicate(user, nrn, result.household_id)
-            beneficiary = Beneficiary.get_or_none(Beneficiary.national_number == nrn)
+            known = fastsql.execute("SELECT id FROM beneficiary WHERE national_number = {p}",
+                                    (nrn,)).fetchone()
+            beneficiary = Beneficiary.get_by_id(known[0]) if known else None
             person = {
                 "last_name": last_name, "first_name": first_name,
                 "last_name_key": search_key(last_name), "first_name_key": search_key(first_name),
@@ -241,7 +275,7 @@ def request_tariff(user, data: dict) -> Dossier:
                 "household_id": result.household_id,
             }
             if beneficiary is None:
-                beneficiary = Beneficiary.create(national_number=nrn, **person)
+                beneficiary = fastsql.create(Beneficiary, national_number=nrn, **person)
             else:
                 Beneficiary.update(**person).where(Beneficiary.id == beneficiary.id).execute()
                 for name, value in person.items():
@@ -249,14 +283,17 @@ def request_tariff(user, data: dict) -> Dossier:
             commercial = {name: data.get(name) or None for name in COMMERCIAL + OPTIONAL_COMMERCIAL}
             dossier = Dossier(beneficiary=beneficiary, company=user.company_id,
                               household_key=_household_key(nrn, result.household_id),
+                              last_name_key=beneficiary.last_name_key,
                               category=data["category"], state="SUBMITTED", **commercial)
             if _is_complete(commercial):
-                dossier.state, dossier.decision_reason = _decide(dossier)
+                dossier.state, dossier.decision_reason = _decide(dossier, result)
                 if dossier.state == "APPROVED":
                     dossier.decision_date = date.today()
             else:
                 dossier.state = "INCOMPLETE"
-            dossier.save(force_insert=True)
+            dossier.id = fastsql.insert(Dossier, {
+                name: value for name, value in dossier.__data__.items() if name != "id"})
+            dossier._dirty.clear()
             _add_action(dossier, user, "REQUEST", None,
                         after=_snapshot(dossier, ("state", "category") + COMMERCIAL))
             if dossier.state == "INCOMPLETE":
@@ -484,19 +521,30 @@ def consultations(user, dossier: Dossier, limit: int = 20):
 
 
 def _prefix(column, text: str):
-    return NodeList((column, SQL("LIKE"), like_prefix(search_key(text)), SQL("ESCAPE '\\'")))
+    key = search_key(text)
+    like = NodeList((column, SQL("LIKE"), like_prefix(key), SQL("ESCAPE '\\'")))
+    if key and is_sqlite():
+        # SQLite's LIKE is case-insensitive and cannot use a BINARY index: the same prefix as
+        # a range (keys are folded, so code-point order is exact) reads the index.
+        return (column >= key) & (column < key[:-1] + chr(ord(key[-1]) + 1)) & like
+    return like
 
 
-def search_query(user, filters: dict):
-    """The user's company's dossiers matching ``filters`` (already cleaned), newest first."""
-    query = (Dossier.select(Dossier, Beneficiary).join(Beneficiary)
-             .where(Dossier.company == user.company_id))
+def _filtered(query, user, filters: dict, *, joined: bool):
+    """``query`` (on Dossier, with Beneficiary joined when ``joined``) narrowed by ``filters``.
+    Every filter reads an index: national number through the unique person index, the last
+    name through (company, last_name_key), the rest through (company, column)."""
+    query = query.where(Dossier.company == user.company_id)
     if filters.get("national_number"):
-        query = query.where(Beneficiary.national_number == filters["national_number"])
+        query = query.where(Dossier.beneficiary.in_(
+            Beneficiary.select(Beneficiary.id)
+            .where(Beneficiary.national_number == filters["national_number"])))
     if filters.get("name"):
         words = filters["name"].split()
-        query = query.where(_prefix(Beneficiary.last_name_key, words[0]))
+        query = query.where(_prefix(Dossier.last_name_key, words[0]))
         if len(words) > 1:
+            if not joined:
+                query = query.join(Beneficiary)
             query = query.where(_prefix(Beneficiary.first_name_key, " ".join(words[1:])))
     for name in ("phone_number", "customer_number", "state", "category"):
         if filters.get(name):
@@ -509,12 +557,25 @@ def search_query(user, filters: dict):
         query = query.where(Dossier.activation_date >= filters["activated_from"])
     if filters.get("activated_to"):
         query = query.where(Dossier.activation_date <= filters["activated_to"])
-    return query.order_by(Dossier.created_at.desc(), Dossier.id.desc())
+    return query
+
+
+NEWEST_FIRST = (Dossier.created_at.desc(), Dossier.id.desc())
+
+
+def search_query(user, filters: dict):
+    """The user's company's dossiers matching ``filters`` (already cleaned), newest first."""
+    query = Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+    return _filtered(query, user, filters, joined=True).order_by(*NEWEST_FIRST)
 
 
 def search_dossiers(user, filters: dict, page: int = 1) -> Page:
-    query = search_query(user, filters)
-    return paginate(query, page, PAGE_SIZE)
+    """One page of ``search_query``: the count and the page's ids come from the dossier
+    indexes alone (a deep page skips index entries, not joined rows), then one query reads
+    the page's 25 rows with their persons. Three queries whatever the page and its size."""
+    ids = _filtered(Dossier.select(Dossier.id), user, filters, joined=False)
+    return paginate_ids(ids, page, PAGE_SIZE, NEWEST_FIRST, lambda in_page: (
+        Dossier.select(Dossier, Beneficiary).join(Beneficiary).where(in_page)))
 
 
 def export_rows(user, filters: dict):
@@ -523,13 +584,16 @@ def export_rows(user, filters: dict):
 
     record_event("dossier.exported", object_type="dossier",
                  filters={k: v for k, v in filters.items() if k != "national_number"})
-    for dossier in search_query(user, filters).iterator():
-        b = dossier.beneficiary
-        yield [dossier.id, mask_national_number(b.national_number), b.last_name, b.first_name,
-               dossier.category, dossier.service or "", dossier.phone_number or "",
-               dossier.customer_number or "", dossier.state,
-               dossier.activation_date or "", dossier.end_date or "",
-               dossier.created_at.date()]
+    # Only the exported columns, as plain tuples (no model object per row), streamed.
+    columns = (Dossier.id, Beneficiary.national_number, Beneficiary.last_name,
+               Beneficiary.first_name, Dossier.category, Dossier.service, Dossier.phone_number,
+               Dossier.customer_number, Dossier.state, Dossier.activation_date,
+               Dossier.end_date, Dossier.created_at)
+    query = search_query(user, filters).select(*columns).tuples()
+    for (id_, nrn, last_name, first_name, category, service, phone, customer, state,
+         activated, ended, created) in query.iterator():
+        yield [id_, mask_national_number(nrn), last_name, first_name, category, service or "",
+               phone or "", customer or "", state, activated or "", ended or "", created.date()]
 
 
 def count_by_state(user) -> dict:

@@ -17,7 +17,7 @@ from peewee import JOIN
 from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
 from stts.models import Beneficiary, Company, Dossier, DossierAction
-from stts.pagination import Page, paginate
+from stts.pagination import Page, paginate_ids
 from stts.services import NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.dossiers import _add_action, _audit, _check_version, _save, _snapshot
@@ -38,17 +38,17 @@ def operators():
 def review_queue(*, company_id: int | None = None, category: str | None = None,
                  older_than: int | None = None, page: int = 1) -> Page:
     """Dossiers in REVIEW across all operators, oldest first (index (state, created_at))."""
-    query = (Dossier.select(Dossier, Beneficiary, Company)
-             .join(Beneficiary).switch(Dossier).join(Company)
-             .where(Dossier.state == "REVIEW"))
+    query = Dossier.select(Dossier.id).where(Dossier.state == "REVIEW")
     if company_id:
         query = query.where(Dossier.company == company_id)
     if category:
         query = query.where(Dossier.category == category)
     if older_than:
         query = query.where(Dossier.created_at <= utcnow() - timedelta(days=older_than))
-    query = query.order_by(Dossier.created_at, Dossier.id)
-    return paginate(query, page, PAGE_SIZE)
+    # Count and page on the (state, created_at, id) index; then the page's rows joined.
+    return paginate_ids(query, page, PAGE_SIZE, (Dossier.created_at, Dossier.id), lambda in_page: (
+        Dossier.select(Dossier, Beneficiary, Company)
+        .join(Beneficiary).switch(Dossier).join(Company).where(in_page)))
 
 
 def _load(dossier_id) -> Dossier:

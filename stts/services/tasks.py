@@ -7,9 +7,10 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
+from stts import fastsql
 from stts.db import utcnow, write_transaction
 from stts.models import Beneficiary, Dossier, Task
-from stts.pagination import Page, paginate
+from stts.pagination import Page, paginate_ids
 from stts.services import NotFound, ServiceError
 from stts.services.audit import record_event
 
@@ -28,9 +29,10 @@ PAGE_SIZE = 25
 def raise_task(type_: str, dossier, company_id: int, *, details: dict | None = None,
                due: date | None = None) -> Task:
     """Create an open task for ``company_id`` (called inside the caller's transaction)."""
-    return Task.create(type=type_, dossier=dossier, company=company_id, created_at=utcnow(),
-                       due_date=due or date.today() + timedelta(days=DUE_DAYS[type_]),
-                       details=json.dumps(details or {}, sort_keys=True, default=str))
+    return fastsql.create(Task, type=type_, dossier=dossier, company=company_id,
+                          created_at=utcnow(),
+                          due_date=due or date.today() + timedelta(days=DUE_DAYS[type_]),
+                          details=json.dumps(details or {}, sort_keys=True, default=str))
 
 
 def open_task_count(user) -> int:
@@ -42,8 +44,7 @@ def open_task_count(user) -> int:
 def list_tasks(user, *, type_: str | None = None, due: str | None = None,
                state: str = "OPEN", page: int = 1) -> Page:
     """Tasks of the user's company; ``due`` is "overdue", "today" or "week"."""
-    query = (Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary)
-             .where(Task.company == user.company_id))
+    query = Task.select(Task.id).where(Task.company == user.company_id)
     if state in ("OPEN", "DONE"):
         query = query.where(Task.state == state)
     if type_:
@@ -55,8 +56,10 @@ def list_tasks(user, *, type_: str | None = None, due: str | None = None,
         query = query.where(Task.due_date <= today)
     elif due == "week":
         query = query.where(Task.due_date <= today + timedelta(days=7))
-    query = query.order_by(Task.due_date, Task.id)
-    return paginate(query, page, PAGE_SIZE)
+    # Count and page on the (company, state, due_date, id) index alone; then the page's rows
+    # with their dossiers and persons.
+    return paginate_ids(query, page, PAGE_SIZE, (Task.due_date, Task.id), lambda in_page: (
+        Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary).where(in_page)))
 
 
 def get_task(user, task_id) -> Task:

@@ -27,6 +27,7 @@ from flask_login import AnonymousUserMixin
 from lxml import etree
 from peewee import InterfaceError, OperationalError
 
+from stts import fastsql
 from stts.db import database, utcnow
 from stts.models import Company, TechnicalAccount, User, XmlBatch, XmlMessageResult
 from stts.models.xml import FINISHED_STATES
@@ -352,7 +353,7 @@ def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
     try:
         with database.atomic():
             dossier = dispatcher.apply_message(sender, message.kind, message.data)
-            return XmlMessageResult.create(**row, code="OK", text=_accepted_text(dossier),
+            return fastsql.create(XmlMessageResult, **row, code="OK", text=_accepted_text(dossier),
                                            dossier_id=dossier.id, dossier_state=dossier.state)
     except ServiceError as error:
         code = next(code for kind, code in CODES if isinstance(error, kind))
@@ -364,7 +365,7 @@ def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
         code, text = "ERROR", _("Unexpected error: nothing was applied. Send the message "
                                 "again later with the same message id.")
     with database.atomic():
-        return XmlMessageResult.create(**row, code=code, text=text)
+        return fastsql.create(XmlMessageResult, **row, code=code, text=text)
 
 
 def _apply_group(batch: XmlBatch, token: str, sender, group: list) -> None:

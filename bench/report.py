@@ -1,0 +1,70 @@
+"""Markdown tables of bench/results/*.json against the targets of issue #7.
+
+    python -m bench.report > /tmp/figures.md
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEARCHES = ("dossier search: exact national number", "dossier search: name prefix",
+            "dossier search: state filter, deep page")
+P95_LIMIT = {"dossier page": 15.0, "login page": None}
+
+
+def _load() -> dict:
+    found = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        if path.name.startswith(("sqlite-", "postgresql-")):
+            data = json.loads(path.read_text())
+            found[(data["database"], data["dossiers"])] = data
+    return found
+
+
+def _limit(name: str):
+    return P95_LIMIT.get(name, 10.0)
+
+
+def table(results: dict, database: str) -> str:
+    sizes = sorted(size for db, size in results if db == database)
+    if not sizes:
+        return f"No {database} results.\n"
+    small, large = results[(database, sizes[0])], results[(database, sizes[-1])]
+    lines = [f"**{database}** — hello: " + ", ".join(
+        f"{results[(database, s)]['hello']['rps']:.0f} req/s at {s:,}" for s in sizes), "",
+        "| endpoint | " + " | ".join(f"{s:,}: ratio · p50 · p95 (ms)" for s in sizes)
+        + f" | p50 {sizes[-1]:,} / {sizes[0]:,} | p95 target |",
+        "|---|" + "---|" * (len(sizes) + 2)]
+    for endpoint in small["endpoints"]:
+        name = endpoint["name"]
+        cells = []
+        for size in sizes:
+            e = next(x for x in results[(database, size)]["endpoints"] if x["name"] == name)
+            cells.append(f"{e['ratio_to_hello']:.1%} · {e['p50_ms']:.1f} · {e['p95_ms']:.1f}")
+        big = next(x for x in large["endpoints"] if x["name"] == name)
+        growth = big["p50_ms"] / endpoint["p50_ms"]
+        limit = _limit(name)
+        big_p95 = big["p95_ms"]
+        verdict = "—" if limit is None else (
+            f"≤ {limit:g}: {'met' if big_p95 <= limit else 'not met'} ({big_p95:.1f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth:.2f} | {verdict} |")
+    lines.append("")
+    for size in sizes:
+        export = results[(database, size)].get("csv_export")
+        if export:
+            per_10k = export["seconds"] / max(export["rows"], 1) * 10_000
+            lines.append(f"* CSV export at {size:,}: {export['rows']:,} rows in "
+                         f"{export['seconds']:.2f} s, first byte after {export['first_byte_s']:.3f} s "
+                         f"(≈ {per_10k:.2f} s per 10,000 rows)")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    results = _load()
+    for database in ("sqlite", "postgresql"):
+        print(table(results, database))
+
+
+if __name__ == "__main__":
+    main()

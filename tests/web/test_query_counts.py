@@ -1,0 +1,158 @@
+"""The number of SQL statements a list page runs does not grow with its page size (issue #7):
+no query per row (N+1) in the dossier search, the task inbox, the user search and the review
+queue. Each page is requested twice, with a page size of 3 and of 30, on more rows than
+that; the statements are counted by wrapping the database's ``execute_sql``."""
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from stts.db import database
+from stts.demo import national_number
+from stts.models import Beneficiary, Company, Dossier, Task, User
+from tests.conftest import HX, login
+
+ROWS = 40
+MARK = "Querycount"
+
+
+@pytest.fixture
+def bulk(app):
+    """ROWS active and ROWS review dossiers, ROWS open tasks and ROWS users at Telco Alpha,
+    all named MARK."""
+    alpha = Company.get(Company.name == "Telco Alpha")
+    now = datetime(2026, 1, 1)
+    people = [{"national_number": national_number(date(1931, 1, 1) + timedelta(days=i), 7),
+               "last_name": MARK, "first_name": f"P{i}", "last_name_key": MARK.lower(),
+               "first_name_key": f"p{i}"} for i in range(2 * ROWS)]
+    Beneficiary.insert_many(people).execute()
+    ids = [b.id for b in Beneficiary.select(Beneficiary.id)
+           .where(Beneficiary.last_name == MARK).order_by(Beneficiary.id)]
+    Dossier.insert_many([{
+        "beneficiary": person, "company": alpha.id, "household_key": f"P:q{person}",
+        "category": "AGE65", "state": "ACTIVE" if n < ROWS else "REVIEW",
+        "created_at": now + timedelta(minutes=n), "updated_at": now} for n, person in enumerate(ids)
+    ]).execute()
+    dossiers = [d.id for d in Dossier.select(Dossier.id).where(Dossier.beneficiary.in_(ids))]
+    Task.insert_many([{"type": "CLOSE_FILE", "dossier": d, "company": alpha.id,
+                       "created_at": now, "due_date": date(2020, 1, 1), "details": "{}"}
+                      for d in dossiers[:ROWS]]).execute()
+    template = User.get(User.username == "stts3.alpha")
+    User.insert_many([{
+        "company": alpha.id, "username": f"qc{i}", "last_name": MARK, "first_name": f"U{i}",
+        "last_name_key": MARK.lower(), "first_name_key": f"u{i}",
+        "national_number": national_number(date(1950, 1, 1) + timedelta(days=i), 9),
+        "password_hash": template.password_hash} for i in range(ROWS)]).execute()
+    return alpha
+
+
+class Counter:
+    def __init__(self, monkeypatch):
+        self.statements = []
+        real = database.obj.execute_sql
+
+        def counting(sql, params=None, *args, **kwargs):
+            self.statements.append(sql)
+            return real(sql, params, *args, **kwargs)
+
+        monkeypatch.setattr(database.obj, "execute_sql", counting)
+
+    def around(self, call):
+        self.statements.clear()
+        response = call()
+        return response, list(self.statements)
+
+
+def _compare(client, monkeypatch, url, set_size):
+    counter = Counter(monkeypatch)
+    set_size(3)
+    small, small_sql = counter.around(lambda: client.get(url, headers=HX))
+    set_size(30)
+    large, large_sql = counter.around(lambda: client.get(url, headers=HX))
+    assert small.status_code == large.status_code == 200
+    assert "<html" not in large.get_data(as_text=True)
+    small_rows = small.get_data(as_text=True).count(MARK)
+    large_rows = large.get_data(as_text=True).count(MARK)
+    assert large_rows >= small_rows + 20, (small_rows, large_rows)  # the page did grow
+    assert large_sql and len(large_sql) == len(small_sql), "\n".join(large_sql)
+    return large_sql
+
+
+def test_dossier_search_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
+    import stts.services.dossiers as service
+
+    login(client, "stts3.alpha")
+    sql = _compare(client, monkeypatch, f"/desk/dossiers?name={MARK.lower()}",
+                   lambda n: monkeypatch.setattr(service, "PAGE_SIZE", n))
+    assert len(sql) <= 12
+
+
+def test_deep_state_page_runs_the_same_queries(client, bulk, monkeypatch):
+    import stts.services.dossiers as service
+
+    login(client, "stts3.alpha")
+    counter = Counter(monkeypatch)
+    monkeypatch.setattr(service, "PAGE_SIZE", 5)
+    first, first_sql = counter.around(
+        lambda: client.get("/desk/dossiers?state=ACTIVE&page=1", headers=HX))
+    deep, deep_sql = counter.around(
+        lambda: client.get("/desk/dossiers?state=ACTIVE&page=6", headers=HX))
+    assert first.status_code == deep.status_code == 200
+    assert "Page 6 of" in deep.get_data(as_text=True)
+    assert len(deep_sql) == len(first_sql)
+
+
+def test_task_inbox_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
+    import stts.services.tasks as service
+
+    login(client, "stts3.alpha")
+    _compare(client, monkeypatch, "/desk/tasks",
+             lambda n: monkeypatch.setattr(service, "PAGE_SIZE", n))
+
+
+def test_user_search_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
+    import stts.services.users as service
+
+    login(client, "lm.alpha")
+    _compare(client, monkeypatch, f"/console/users?last_name={MARK.lower()}",
+             lambda n: monkeypatch.setattr(service.search_users, "__defaults__", (1, n)))
+
+
+def test_review_queue_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
+    import stts.services.review as service
+
+    login(client, "handler.bipt")
+    _compare(client, monkeypatch, "/backoffice/review",
+             lambda n: monkeypatch.setattr(service, "PAGE_SIZE", n))
+
+
+def test_name_search_keeps_the_denormalized_key_in_step(client, bulk):
+    """The (company, last_name_key) copy on the dossier follows a renamed person (trigger)."""
+    person = Beneficiary.get(Beneficiary.first_name == "P0")
+    Beneficiary.update(last_name="Renamed", last_name_key="renamed").where(
+        Beneficiary.id == person.id).execute()
+    login(client, "stts3.alpha")
+    page = client.get("/desk/dossiers?name=renam", headers=HX).get_data(as_text=True)
+    assert "Renamed" in page
+    dossier = Dossier.get(Dossier.beneficiary == person.id)
+    assert dossier.last_name_key == "renamed"
+
+
+def test_the_one_statement_duplicate_check_lists_exactly_the_live_states():
+    from stts.models.dossiers import LIVE_STATES
+    from stts.services import dossiers
+
+    expected = "d.state IN (" + ", ".join(f"'{state}'" for state in LIVE_STATES) + ")"
+    for text in (dossiers._LIVE_OWNERS, dossiers._LIVE_OWNERS_HOUSEHOLD):
+        assert text.count("d.state IN (") == text.count(expected) >= 2
+
+
+def test_name_and_first_name_search_reads_the_person(client, bulk):
+    login(client, "stts3.alpha")
+    page = client.get(f"/desk/dossiers?name={MARK.lower()}+p1", headers=HX)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" not in text
+    # P1 and P10..P19: 11 people, every row one of them.
+    import re
+
+    assert sorted(re.findall(MARK + r", (P\d+)", text)) == sorted(
+        ["P1"] + [f"P{n}" for n in range(10, 20)])
