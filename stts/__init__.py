@@ -23,10 +23,8 @@ def create_app(config: dict | None = None) -> Flask:
                 instance_path=os.environ.get("STTS_INSTANCE_PATH") or None)
     _configure(app, config)
 
-    from stts import auth, db, errors, i18n
+    from stts import auth, db, errors, i18n, input_guard
     from stts.permissions import can
-
-    from stts import input_guard
 
     input_guard.init_app(app)
     csrf.init_app(app)
