@@ -485,3 +485,19 @@ def test_csv_export_defuses_spreadsheet_formulas(client):
     body = client.get("/desk/dossiers.csv?state=ACTIVE").get_data(as_text=True)
     assert "'=HYPERLINK" in body
     assert ",=HYPERLINK" not in body
+
+
+def test_inbox_rows_fetch_their_note_form_on_demand(client):
+    login(client, "stts3.alpha")
+    inbox = text_of(client.get("/desk/tasks"))
+    task = Task.select().where(Task.state == "OPEN", Task.company == 1).first()
+    assert f'hx-get="/desk/tasks/{task.id}"' in inbox
+    assert "<textarea" not in inbox  # no form per row
+    row = client.get(f"/desk/tasks/{task.id}", headers=HX)
+    assert row.status_code == 200 and "<html" not in text_of(row)
+    assert f'name="task{task.id}-note"' in text_of(row)
+    page = client.get(f"/desk/tasks/{task.id}")  # the same without script: a page
+    assert "<html" in text_of(page) and f'name="task{task.id}-note"' in text_of(page)
+    client.post("/logout")
+    login(client, "stts3.beta")  # another operator's task does not exist for Beta
+    assert client.get(f"/desk/tasks/{task.id}").status_code == 404

@@ -27,8 +27,20 @@ def tasks():
 
     query = urlencode([(k, v) for k, v in request.args.items() if k != "page" and v])
     return render("desk/tasks.html", "desk/_tasks.html", form=form, result=result,
-                  today=date.today(), query=query, process_form=ProcessTaskForm,
-                  details_of=service.details_of)
+                  today=date.today(), query=query, details_of=service.details_of)
+
+
+@bp.route("/tasks/<int:task_id>")
+@requires("desk.tasks")
+def task(task_id):
+    """One task with its note form: a page, or the inbox row's fragment for htmx."""
+    try:
+        found = service.get_task(current_user, task_id)
+    except NotFound:
+        abort(404)
+    form = ProcessTaskForm(prefix=f"task{task_id}", formdata=None)
+    return render("desk/task.html", "desk/_task_row.html", task=found, form=form,
+                  today=date.today(), details_of=service.details_of)
 
 
 @bp.route("/tasks/<int:task_id>/process", methods=["POST"])
