@@ -22,6 +22,7 @@ from stts.models.portal import (
     AR_STATUSES,
     AccessRequest,
 )
+from stts.pagination import Page, paginate
 from stts.passwords import generate_provisional_password
 from stts.services import Conflict, ServiceError
 from stts.services.access_requests import PROCESSING_DAYS, get_request, normalize_ticket
@@ -35,8 +36,8 @@ PAGE_SIZE = 20
 # ---------------------------------------------------------------- the back-office
 
 def list_requests(*, status: str = "open", overdue: bool = False, query: str = "",
-                  page: int = 1):
-    """A page of requests (oldest first) and the total count."""
+                  page: int = 1) -> Page:
+    """A page of requests, oldest first."""
     select = AccessRequest.select()
     if status == "open":
         select = select.where(AccessRequest.status.in_(AR_OPEN))
@@ -55,10 +56,8 @@ def list_requests(*, status: str = "open", overdue: bool = False, query: str = "
             select = select.where(AccessRequest.enterprise_number.startswith(digits))
         else:
             select = select.where(AccessRequest.id == 0)
-    total = select.count()
-    rows = list(select.order_by(AccessRequest.submitted_at, AccessRequest.id)
-                .paginate(max(page, 1), PAGE_SIZE))
-    return rows, total
+    return paginate(select.order_by(AccessRequest.submitted_at, AccessRequest.id), page,
+                    PAGE_SIZE)
 
 
 def _locked(request_id: int, version: int) -> AccessRequest:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from stts.db import utcnow, write_transaction
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
+from stts.pagination import Page, paginate
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event
 from stts.services.users import get_company_user
@@ -154,14 +155,6 @@ class ActivityFilter:
     date_to: date | None = None
 
 
-@dataclass
-class ActivityPage:
-    events: list
-    total: int
-    page: int
-    pages: int
-
-
 def company_actions(manager: User) -> list[str]:
     return [a for (a,) in AuditEvent.select(AuditEvent.action).distinct()
             .where(AuditEvent.company_id == manager.company_id)
@@ -169,7 +162,7 @@ def company_actions(manager: User) -> list[str]:
 
 
 def search_activity(manager: User, criteria: ActivityFilter, page: int = 1,
-                    page_size: int = ACTIVITY_PAGE_SIZE) -> ActivityPage:
+                    page_size: int = ACTIVITY_PAGE_SIZE) -> Page:
     """The company's audit trail, newest first, filtered."""
     where = AuditEvent.company_id == manager.company_id
     if criteria.action:
@@ -181,10 +174,8 @@ def search_activity(manager: User, criteria: ActivityFilter, page: int = 1,
     if criteria.date_to:
         where &= AuditEvent.at < datetime.combine(criteria.date_to + timedelta(days=1), time.min)
     query = AuditEvent.select().where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    total = query.count()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    events = list(query.paginate(page, page_size))
+    result = paginate(query, page, page_size)
+    events = result.rows
     # Name the users the events are about, in one query (deleted users keep their id only).
     ids = {int(e.object_id) for e in events
            if e.object_type == "user" and (e.object_id or "").isdigit()}
@@ -196,4 +187,4 @@ def search_activity(manager: User, criteria: ActivityFilter, page: int = 1,
         event.object_label = (names.get(int(event.object_id))
                               if event.object_type == "user" and (event.object_id or "").isdigit()
                               else None)
-    return ActivityPage(events=events, total=total, page=page, pages=pages)
+    return result

@@ -16,7 +16,6 @@ import logging
 import os
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context
@@ -31,6 +30,7 @@ from stts import fastsql
 from stts.db import database, utcnow
 from stts.models import Company, TechnicalAccount, User, XmlBatch, XmlMessageResult
 from stts.models.xml import FINISHED_STATES
+from stts.pagination import Page, paginate
 from stts.permissions import allowed
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event
@@ -150,21 +150,10 @@ def get_batch(company_id: int, batch_id) -> XmlBatch:
     return batch
 
 
-@dataclass
-class BatchPage:
-    rows: list
-    page: int
-    pages: int
-    total: int
-
-
-def list_batches(user, page: int = 1) -> BatchPage:
+def list_batches(user, page: int = 1) -> Page:
     query = (XmlBatch.select().where(XmlBatch.company == user.company_id)
              .order_by(XmlBatch.created_at.desc(), XmlBatch.id.desc()))
-    total = query.count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    return BatchPage(list(query.paginate(page, PAGE_SIZE)), page, pages, total)
+    return paginate(query, page, PAGE_SIZE)
 
 
 def response_path(company_id: int, batch_id) -> tuple[XmlBatch, str]:

@@ -11,6 +11,7 @@ from stts.blueprints.backoffice import bp
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.models.portal import AR_STATUSES
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound, ServiceError
@@ -55,13 +56,11 @@ def access_requests():
     form = QueueFilterForm(request.args)
     form.validate()
     status = form.status.data if form.status.data in ("open", "all", *AR_STATUSES) else "open"
-    page = form.page.data if isinstance(form.page.data, int) and form.page.data > 0 else 1
-    rows, total = service.list_requests(status=status, overdue=bool(form.overdue.data),
-                                        query=form.q.data or "", page=page)
-    pages = max(1, -(-total // service.PAGE_SIZE))
+    result = service.list_requests(status=status, overdue=bool(form.overdue.data),
+                                   query=form.q.data or "", page=page_arg(form.page.data))
     return render("backoffice/access_requests.html", "backoffice/_access_requests_rows.html",
-                  form=form, rows=rows, total=total, page_number=page, pages=pages,
-                  status_filter=status)
+                  form=form, rows=result.rows, total=result.total, page_number=result.page,
+                  pages=result.pages, status_filter=status)
 
 
 def _detail(request_id, *, status=200, original_form=None, refuse_form=None, message=None):
