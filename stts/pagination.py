@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import request
 
 
 @dataclass
@@ -48,3 +51,8 @@ def paginate_ids(ids, page: int, size: int, order, load) -> Page:
     page_ids = ids.order_by(*order).paginate(page, size)
     rows = list(load(model._meta.primary_key.in_(page_ids)).order_by(*order))
     return Page(rows=rows, page=page, total=total, size=size)
+
+
+def query_without_page() -> str:
+    """The current query string without its page number, for the pages' links."""
+    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])

@@ -7,7 +7,7 @@ from flask_login import current_user
 from stts.blueprints.desk import bp
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
 from stts.forms import apply_service_error
-from stts.pagination import page_arg
+from stts.pagination import page_arg, query_without_page
 from stts.permissions import requires
 from stts.render import render
 from stts.services import NotFound, ServiceError
@@ -23,11 +23,8 @@ def tasks():
     result = service.list_tasks(current_user, type_=form.type.data or None,
                                 due=form.due.data or None, state=form.state.data or "OPEN",
                                 page=page_arg(form.page.data))
-    from urllib.parse import urlencode
-
-    query = urlencode([(k, v) for k, v in request.args.items() if k != "page" and v])
     return render("desk/tasks.html", "desk/_tasks.html", form=form, result=result,
-                  today=date.today(), query=query, details_of=service.details_of)
+                  today=date.today(), query=query_without_page(), details_of=service.details_of)
 
 
 @bp.route("/tasks/<int:task_id>")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from stts.blueprints.desk import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
-from stts.pagination import page_arg
+from stts.pagination import page_arg, query_without_page
 from stts.permissions import allowed, requires
 from stts.render import render
 from stts.services import NotFound
@@ -35,13 +35,7 @@ def search():
     result = service.search_dossiers(current_user, form.filters(), page_arg(form.page.data)) \
         if valid else None
     return render("desk/search.html", "desk/_results.html", form=form, result=result,
-                  query=_query_without_page())
-
-
-def _query_without_page() -> str:
-    from urllib.parse import urlencode
-
-    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
+                  query=query_without_page())
 
 
 @bp.route("/dossiers.csv")
