@@ -1,9 +1,30 @@
-"""Shared form handling: one way to show a service's refusal on a form."""
+"""Shared form handling: the base of every form, and one way to show a service's refusal."""
 from __future__ import annotations
 
+import functools
+
+from babel.support import Translations
 from flask import abort
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 from stts.services import Conflict, NotFound, ServiceError
+
+
+@functools.cache
+def _wtforms_translations(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class Form(FlaskForm):
+    """The base of every form. WTForms' own messages ("This field is required.") come from
+    its catalogue, loaded once per language and process: flask-wtf would parse the file
+    again on every request."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations(str(get_locale()))
 
 
 def apply_service_error(form, error: ServiceError) -> int:

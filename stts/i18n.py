@@ -1,8 +1,12 @@
 """Languages: the user's choice, then the cookie, then Accept-Language, then French."""
 from __future__ import annotations
 
+import functools
+from datetime import UTC, date, datetime
+
+from babel import dates as babel_dates
 from flask import current_app, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
+from flask_babel import Babel, format_datetime, get_locale, get_timezone, refresh
 from flask_login import current_user
 
 babel = Babel()
@@ -44,9 +48,25 @@ def init_app(app) -> None:
     app.before_request(refresh)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = current_language
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
-        format_date(value, fmt) if value else ""
-    )
+    app.jinja_env.filters["date"] = format_day
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
         format_datetime(value, fmt) if value else ""
     )
+
+
+def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A date, or the local day of a stored (UTC) datetime, written the way of the request's
+    language. Lists show the same few days on every row: each (day, format, locale) is
+    formatted once per process."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(get_timezone()).date()
+    return _formatted_day(value, fmt, str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted_day(day: date, fmt: str, locale: str) -> str:
+    return babel_dates.format_date(day, fmt, locale=locale)

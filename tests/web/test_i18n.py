@@ -62,3 +62,44 @@ def test_switcher_ignores_unknown_languages_and_foreign_targets(client):
 def test_french_page_is_french(client):
     body = client.get("/login").get_data(as_text=True)
     assert "Nom d'utilisateur" in body or "Nom d&#39;utilisateur" in body
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("de", "Dieses Feld wird benötigt."), ("nl", "Dit veld is vereist."),
+    ("fr", "Ce champ est requis."), ("en", "This field is required.")])
+def test_wtforms_own_messages_follow_the_language(app, language, message):
+    """Every form's built-in messages come from WTForms' catalogue in the request's language,
+    loaded once per language and process."""
+    from wtforms import StringField
+    from wtforms.validators import DataRequired
+
+    from stts.forms import Form, _wtforms_translations
+
+    class NameForm(Form):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[DataRequired()])
+
+    for _ in range(2):
+        with app.test_request_context("/", method="POST", data={"name": ""},
+                                      headers={"Accept-Language": language}):
+            form = NameForm()
+            assert not form.validate()
+            assert form.name.errors == [message]
+    assert _wtforms_translations.cache_info().currsize <= 4
+    assert _wtforms_translations.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("fr", "1 janv. 2027"), ("nl", "1 jan 2027"), ("de", "01.01.2027"), ("en", "01 Jan 2027")])
+def test_dates_are_the_brussels_day_in_the_request_language(app, language, expected):
+    """A stored UTC time late on 31 December is already 1 January in Brussels."""
+    from datetime import date, datetime
+
+    from stts.i18n import format_day
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert format_day(datetime(2026, 12, 31, 23, 30)) == expected
+        assert format_day(date(2027, 1, 1)) == expected
+        assert format_day(None) == ""

@@ -3,12 +3,12 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from stts.auth import finish_session
 from stts.blueprints.auth import bp
+from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.permissions import requires
@@ -17,7 +17,7 @@ from stts.services import ServiceError
 from stts.services.first_login import FirstLoginRefused, complete_first_login
 
 
-class FirstLoginForm(FlaskForm):
+class FirstLoginForm(Form):
     username = StringField(
         _l("Username"), validators=[InputRequired(), Length(max=64)],
         description=_l("3 to 64 characters: lower-case letters a-z, digits and . _ - "

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from stts.forms import Form
 from stts.i18n import LANGUAGE_NAMES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)],
@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"})
@@ -27,6 +27,6 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
     next = HiddenField()

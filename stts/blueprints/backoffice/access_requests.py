@@ -3,11 +3,11 @@ from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from stts.blueprints.backoffice import bp
+from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.models.portal import AR_STATUSES
@@ -24,7 +24,7 @@ STATUS_FILTERS = [("open", _l("Open (awaiting or being processed)")), ("all", _l
                   ("approved", _l("Approved")), ("refused", _l("Refused"))]
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -35,7 +35,7 @@ class QueueFilterForm(FlaskForm):
     page = IntegerField(default=1, validators=[Optional()])
 
 
-class VersionForm(FlaskForm):
+class VersionForm(Form):
     version = HiddenField(validators=[InputRequired()])
 
 

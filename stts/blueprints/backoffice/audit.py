@@ -3,11 +3,11 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from stts.blueprints.backoffice import bp
+from stts.forms import Form
 from stts.htmx import is_htmx
 from stts.pagination import page_arg
 from stts.permissions import requires
@@ -17,7 +17,7 @@ from stts.services import audit_trail as service
 SEARCH = {"type": "search", "autocomplete": "off"}
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -45,7 +45,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     pass
 
 

@@ -3,10 +3,10 @@ its import (a background job). Case handlers only ("backoffice.register_feed")."
 from flask import abort, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from stts.blueprints.backoffice import bp
+from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
@@ -22,7 +22,7 @@ def max_bytes() -> int:
     return int(current_app.config.get("REGISTER_FEED_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-class RegisterUploadForm(FlaskForm):
+class RegisterUploadForm(Form):
     file = FileField(_l("National Register file (CSV)"),
                      validators=[FileRequired(_l("Choose the CSV file to import."))],
                      render_kw={"accept": ".csv,text/csv"})

@@ -5,13 +5,12 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.blueprints.backoffice import bp
 from stts.blueprints.desk.labels import CATEGORY_LABELS, label_context
-from stts.forms import apply_service_error
+from stts.forms import Form, apply_service_error
 from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
@@ -21,7 +20,7 @@ from stts.services import review as service
 
 # --- forms ------------------------------------------------------------------------------------
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -34,7 +33,7 @@ class QueueFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     version = HiddenField()
     decision = SelectField(_l("Decision"), validators=[InputRequired(_l("Choose the decision."))],
                            choices=[("", ""), ("APPROVE", _l("Approve")),
@@ -45,7 +44,7 @@ class DecideForm(FlaskForm):
                            description=_l("Shown to the operator on the dossier."))
 
 
-class AskDocumentsForm(FlaskForm):
+class AskDocumentsForm(Form):
     version = HiddenField()
     due_date = DateField(_l("Documents due by"),
                          validators=[InputRequired(_l("Enter the due date."))])
@@ -54,12 +53,12 @@ class AskDocumentsForm(FlaskForm):
                                        Length(max=service.REASON_MAX)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     version = HiddenField()
     reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=service.REASON_MAX)])
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     pass
 
 

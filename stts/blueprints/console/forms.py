@@ -1,7 +1,6 @@
 """Forms of the local-manager console (labels translated lazily)."""
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from stts.forms import Form
 from stts.i18n import LANGUAGE_NAMES
 from stts.identifiers import InvalidIdentifier, clean_national_number
 
@@ -66,7 +66,7 @@ class GrantsMixin:
         return apps
 
 
-class CreateUserForm(GrantsMixin, FlaskForm):
+class CreateUserForm(GrantsMixin, Form):
     username = StringField(
         _l("Username"),
         validators=[InputRequired(), Length(min=3, max=64),
@@ -93,12 +93,12 @@ class CreateUserForm(GrantsMixin, FlaskForm):
     language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()), default="fr")
 
 
-class EditUserForm(GrantsMixin, FlaskForm):
+class EditUserForm(GrantsMixin, Form):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254), email_address])
     version = HiddenField()
 
 
-class OwnDataForm(FlaskForm):
+class OwnDataForm(Form):
     email = EmailField(_l("Your e-mail"), validators=[Optional(), Length(max=254), email_address])
     company_email = EmailField(_l("The company's e-mail"),
                                validators=[Optional(), Length(max=254), email_address])
@@ -121,7 +121,7 @@ def _sort_choices():
             ("last_login", _l("Last login"))]
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     """GET form: no CSRF (it changes nothing)."""
 
     class Meta:
@@ -143,13 +143,13 @@ class UserSearchForm(FlaskForm):
                                                ("desc", _l("Descending"))], default="asc")
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     action = SelectField(_l("Action"), choices=[("block", _l("Block")),
                                                  ("unblock", _l("Unblock"))])
     confirm = HiddenField()
 
 
-class XmlSettingsForm(FlaskForm):
+class XmlSettingsForm(Form):
     enabled = BooleanField(_l("Enable XML sending for the company"))
     result_email = EmailField(
         _l("Address that receives batch results"),
@@ -157,13 +157,13 @@ class XmlSettingsForm(FlaskForm):
     version = HiddenField()
 
 
-class TechnicalAccountForm(FlaskForm):
+class TechnicalAccountForm(Form):
     name = StringField(_l("Name of the technical account"),
                        validators=[InputRequired(), Length(max=100)],
                        render_kw={"autocomplete": "off"})
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     class Meta:
         csrf = False
 

@@ -1,6 +1,5 @@
 """The desk's forms (Flask-WTF, labels translated lazily)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -19,6 +18,7 @@ from stts.blueprints.desk.labels import (
     STATE_LABELS,
     TASK_LABELS,
 )
+from stts.forms import Form
 from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
 
 
@@ -64,7 +64,7 @@ class CommercialMixin:
                  "installation_costs")}
 
 
-class RequestForm(CommercialMixin, FlaskForm):
+class RequestForm(CommercialMixin, Form):
     national_number = _nrn_field()
     category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, ""),
                            validators=[InputRequired()])
@@ -84,7 +84,7 @@ class RequestForm(CommercialMixin, FlaskForm):
         return data
 
 
-class TransferForm(CommercialMixin, FlaskForm):
+class TransferForm(CommercialMixin, Form):
     national_number = _nrn_field()
     activation_date = DateField(_l("Activation date"), validators=[Optional()])
     invoice_date = DateField(_l("Invoice date"), validators=[Optional()])
@@ -101,17 +101,17 @@ class TransferForm(CommercialMixin, FlaskForm):
         InputRequired(_l("Enter the tariff formula.")), Length(max=100)])
 
 
-class ModifyForm(CommercialMixin, FlaskForm):
+class ModifyForm(CommercialMixin, Form):
     version = HiddenField()
 
 
-class ActivateForm(FlaskForm):
+class ActivateForm(Form):
     version = HiddenField()
     activation_date = DateField(_l("Activation date"), validators=[InputRequired()])
     invoice_date = DateField(_l("Invoice date"), validators=[InputRequired()])
 
 
-class CeaseForm(FlaskForm):
+class CeaseForm(Form):
     version = HiddenField()
     reason = SelectField(_l("Reason"), choices=_choices(CEASE_REASON_LABELS, ""),
                          validators=[InputRequired()])
@@ -119,14 +119,14 @@ class CeaseForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     version = HiddenField()
     action_id = HiddenField()
     reason = TextAreaField(_l("Reason for the cancellation"),
                            validators=[InputRequired(), Length(max=1000)])
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False
 
@@ -159,7 +159,7 @@ class SearchForm(FlaskForm):
                 if getattr(self, name).data}
 
 
-class TaskFilterForm(FlaskForm):
+class TaskFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -173,5 +173,5 @@ class TaskFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 
-class ProcessTaskForm(FlaskForm):
+class ProcessTaskForm(Form):
     note = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=1000)])

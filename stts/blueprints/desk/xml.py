@@ -3,10 +3,10 @@ response. Users with "xml.send"; only their own company's batches (others → 40
 from flask import abort, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from stts.blueprints.desk import bp
+from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
@@ -29,7 +29,7 @@ def _batch_labels():
     return {"BATCH_STATE_LABELS": BATCH_STATE_LABELS}
 
 
-class BatchUploadForm(FlaskForm):
+class BatchUploadForm(Form):
     file = FileField(_l("Batch file (XML)"),
                      validators=[FileRequired(_l("Choose the XML file to send."))],
                      description=_l("One batch per file, UTF-8, as described by the batch "

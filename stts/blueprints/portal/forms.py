@@ -1,11 +1,11 @@
 """Forms of the access-request wizard and of the request follow-up."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from stts import identifiers
+from stts.forms import Form
 from stts.i18n import LANGUAGE_NAMES
 
 CATEGORY_CHOICES = [
@@ -39,7 +39,7 @@ def _choice_required(form, field):
         raise ValidationError(_l("Choose one of the options."))
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     """A wizard step: ``cleaned()`` gives the compact values the draft keeps."""
 
     def _text_fields(self):
@@ -151,12 +151,12 @@ class ReplaceForm(StepForm):
                        "is approved."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     confirm = BooleanField(_l("I confirm that these data are correct."),
                            validators=[InputRequired(message=_l("Tick the box to confirm."))])
 
 
-class FollowForm(FlaskForm):
+class FollowForm(Form):
     ticket = StringField(_l("Ticket number"), validators=[DataRequired(), Length(max=40)],
                          description=_l("As shown when the request was saved: "
                                         "XXXX-XXXX-XXXX-XXXX."),
