@@ -1,16 +1,63 @@
-"""Cached, parametrized SQL for the hot write paths (XML batches apply thousands of messages).
+"""Cached, parametrized SQL for the hot paths: XML batches apply thousands of messages, and
+every request loads its session and searches.
 
 Peewee builds the SQL text from an expression tree on every call, which costs more than
 SQLite takes to run the statement. These helpers build each statement shape once per process
 and only bind values; values still go through the fields' ``db_value`` and defaults, so the
 rows are exactly what ``Model.create`` writes. Placeholders are written ``{p}`` and become the
 driver's (``?`` on SQLite, ``%s`` on PostgreSQL); values are always bound, never formatted.
+
+``select`` does the same for a Peewee select: the query is written with ``Param("name")``
+where its values go, its SQL is generated once per shape, and its rows are the models (or
+tuples) Peewee would give.
 """
 from __future__ import annotations
+
+from flask import current_app, has_app_context
+from peewee import Node
 
 from stts.db import database, is_sqlite
 
 _cache: dict = {}
+
+
+class _Slot:
+    __slots__ = ("name", "convert")
+
+    def __init__(self, name: str, convert):
+        self.name = name
+        self.convert = convert
+
+
+class Param(Node):
+    """A value of a prepared query, bound by name at each execution."""
+
+    def __init__(self, name: str, field=None):
+        self.slot = _Slot(name, field.db_value if field is not None else None)
+
+    def __sql__(self, ctx):
+        return ctx.value(self.slot, converter=False)
+
+
+def select(key, build, **values):
+    """Run the query ``build()`` returns for the shape ``key`` with ``values`` bound to its
+    ``Param``s; ``build`` runs once per process and shape. The key must name everything
+    that changes the SQL text (under TESTING every call rebuilds and checks it does)."""
+    cache_key = (type(database.obj), "select", key)
+    entry = _cache.get(cache_key)
+    if entry is None or (has_app_context() and current_app.testing):
+        query = build()
+        text, params = query.sql()
+        if entry is not None and entry[1] != text:
+            raise AssertionError(f"prepared query {key!r} changed shape:\n{entry[1]}\n{text}")
+        entry = _cache[cache_key] = (query, text, params)
+    query, text, params = entry
+    bound = [
+        (value.convert(values[value.name]) if value.convert else values[value.name])
+        if isinstance(value, _Slot) else value
+        for value in params
+    ]
+    return query._get_cursor_wrapper(database.execute_sql(text, bound))
 
 
 def sql(template: str) -> str:

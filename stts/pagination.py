@@ -38,19 +38,30 @@ def page_arg(value) -> int:
         return 1
 
 
-def paginate_ids(ids, page: int, size: int, order, load) -> Page:
-    """Like ``paginate`` for big lists: ``ids`` selects only the primary key of the filtered
-    rows (no joins), so the count and the skipped rows of a deep page read one index; then
-    ``load(page_ids)`` reads the page's rows with their joins, in ``order``. Three queries,
-    whatever the page and its size."""
-    total = ids.count()
+def paginate_ids(key, ids, values: dict, page: int, size: int, order, load) -> Page:
+    """Like ``paginate`` for big lists, in two prepared statements (``stts.fastsql``) whatever
+    the page and its size. ``ids()`` builds the filtered query of primary keys alone (no
+    joins), written with ``Param``s that ``values`` binds; ``key`` names its shape. The count
+    and the skipped rows of a deep page read one index; ``load(in_page)`` then builds the
+    query of the page's rows with their joins, read in ``order``."""
+    from peewee import SQL, fn
+
+    from stts import fastsql
+
+    ((total,),) = fastsql.select(
+        (key, "count"), lambda: ids().select(fn.COUNT(SQL("*"))).tuples(), **values)
     page = max(1, min(page, max(1, -(-total // size))))
     if not total:
         return Page(rows=[], page=page, total=0, size=size)
-    model = ids.model
-    page_ids = ids.order_by(*order).paginate(page, size)
-    rows = list(load(model._meta.primary_key.in_(page_ids)).order_by(*order))
-    return Page(rows=rows, page=page, total=total, size=size)
+
+    def rows():
+        page_ids = ids().order_by(*order).limit(fastsql.Param("limit")).offset(
+            fastsql.Param("offset"))
+        return load(ids().model._meta.primary_key.in_(page_ids)).order_by(*order)
+
+    return Page(rows=list(fastsql.select((key, "page"), rows, **values, limit=size,
+                                         offset=(page - 1) * size)),
+                page=page, total=total, size=size)
 
 
 def query_without_page() -> str:

@@ -11,6 +11,8 @@ import functools
 from flask import abort
 from flask_login import current_user
 
+from stts import fastsql
+
 ANY_USER = "ANY_USER"
 STTS_ALL = frozenset({"STTS1", "STTS2", "STTS3"})
 
@@ -46,33 +48,41 @@ def roles_of(user) -> frozenset[str]:
     cached = getattr(user, "_stts_roles", None)
     if cached is not None:
         return cached
-    from stts.models import Application, InstitutionRole, UserApplication, UserProfile
-
     roles = {ANY_USER}
-    apps = {
-        code
-        for (code,) in Application.select(Application.code)
-        .join(UserApplication)
-        .where(UserApplication.user == user.id)
-        .tuples()
-    }
+    apps, profiles = set(), set()
+    for kind, code in fastsql.select("roles-of-user", _grants_query, user=user.id):
+        if kind == "application":
+            apps.add(code)
+        elif kind == "profile":
+            profiles.add(code)
+        else:
+            roles.add(code)
     company = user.company
     if user.is_local_manager and company.is_operator:
         roles |= {"LOCAL_MANAGER", "STTS3"}
         apps |= {"STTS_WEB", "STTS_XML"}
     elif "STTS_WEB" in apps and company.is_operator:
-        profile = UserProfile.get_or_none(UserProfile.user == user.id)
-        if profile is not None:
-            roles.add(profile.profile)
+        roles |= profiles
     if "STTS_XML" in apps and company.is_operator and company.xml_enabled:
         roles.add("XML_SENDER")
-    roles |= {
-        role for (role,) in InstitutionRole.select(InstitutionRole.role)
-        .where(InstitutionRole.user == user.id)
-        .tuples()
-    }
     user._stts_roles = frozenset(roles)
     return user._stts_roles
+
+
+def _grants_query():
+    """A user's applications, STTS profile and institution roles, in one statement."""
+    from peewee import SQL
+
+    from stts.models import Application, InstitutionRole, UserApplication, UserProfile
+
+    user = fastsql.Param("user")
+    applications = (Application.select(SQL("'application'"), Application.code)
+                    .join(UserApplication).where(UserApplication.user == user))
+    profile = UserProfile.select(SQL("'profile'"), UserProfile.profile).where(
+        UserProfile.user == user)
+    institution = InstitutionRole.select(SQL("'institution'"), InstitutionRole.role).where(
+        InstitutionRole.user == user)
+    return (applications + profile + institution).tuples()
 
 
 def allowed(user, action: str) -> bool:

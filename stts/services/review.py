@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
+from stts import fastsql
 from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
 from stts.models import Beneficiary, Company, Dossier, DossierAction
@@ -38,17 +39,33 @@ def operators():
 def review_queue(*, company_id: int | None = None, category: str | None = None,
                  older_than: int | None = None, page: int = 1) -> Page:
     """Dossiers in REVIEW across all operators, oldest first (index (state, created_at))."""
-    query = Dossier.select(Dossier.id).where(Dossier.state == "REVIEW")
+    values = {}
     if company_id:
-        query = query.where(Dossier.company == company_id)
+        values["company"] = company_id
     if category:
-        query = query.where(Dossier.category == category)
+        values["category"] = category
     if older_than:
-        query = query.where(Dossier.created_at <= utcnow() - timedelta(days=older_than))
+        values["created_before"] = utcnow() - timedelta(days=older_than)
+    names = tuple(sorted(values))
     # Count and page on the (state, created_at, id) index; then the page's rows joined.
-    return paginate_ids(query, page, PAGE_SIZE, (Dossier.created_at, Dossier.id), lambda in_page: (
-        Dossier.select(Dossier, Beneficiary, Company)
-        .join(Beneficiary).switch(Dossier).join(Company).where(in_page)))
+    return paginate_ids(
+        ("review-queue", names),
+        lambda: Dossier.select(Dossier.id).where(Dossier.state == "REVIEW",
+                                                 *_queue_conditions(names)),
+        values, page, PAGE_SIZE, (Dossier.created_at, Dossier.id), lambda in_page: (
+            Dossier.select(Dossier, Beneficiary, Company)
+            .join(Beneficiary).switch(Dossier).join(Company).where(in_page)))
+
+
+def _queue_conditions(names):
+    Param = fastsql.Param
+    conditions = {
+        "company": lambda: Dossier.company == Param("company"),
+        "category": lambda: Dossier.category == Param("category"),
+        "created_before": lambda: Dossier.created_at <= Param("created_before",
+                                                              Dossier.created_at),
+    }
+    return [conditions[name]() for name in names]
 
 
 def _load(dossier_id) -> Dossier:

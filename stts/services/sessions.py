@@ -6,8 +6,9 @@ import secrets
 
 from flask import current_app
 
+from stts import fastsql
 from stts.db import utcnow
-from stts.models import LoginSession, User
+from stts.models import Company, LoginSession, User
 
 
 def _digest(token: str) -> str:
@@ -26,12 +27,10 @@ def load_session(token: str) -> LoginSession | None:
     """The live session for ``token``, or None when unknown, idle too long or too old."""
     if not token or len(token) > 100:
         return None
-    row = (
-        LoginSession.select(LoginSession, User)
-        .join(User)
-        .where(LoginSession.token_hash == _digest(token))
-        .first()
-    )
+    # Every request runs this: the session, its user and the user's company in one statement
+    # prepared once per process.
+    rows = fastsql.select("session-by-token", _session_with_user, token_hash=_digest(token))
+    row = next(iter(rows), None)
     if row is None:
         return None
     now = utcnow()
@@ -47,6 +46,11 @@ def load_session(token: str) -> LoginSession | None:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
         row.last_seen_at = now
     return row
+
+
+def _session_with_user():
+    return (LoginSession.select(LoginSession, User, Company).join(User).join(Company)
+            .where(LoginSession.token_hash == fastsql.Param("token_hash")))
 
 
 def end_session(token: str) -> None:

@@ -44,22 +44,38 @@ def open_task_count(user) -> int:
 def list_tasks(user, *, type_: str | None = None, due: str | None = None,
                state: str = "OPEN", page: int = 1) -> Page:
     """Tasks of the user's company; ``due`` is "overdue", "today" or "week"."""
-    query = Task.select(Task.id).where(Task.company == user.company_id)
+    values = {"company": user.company_id}
     if state in ("OPEN", "DONE"):
-        query = query.where(Task.state == state)
+        values["state"] = state
     if type_:
-        query = query.where(Task.type == type_)
+        values["type"] = type_
     today = date.today()
     if due == "overdue":
-        query = query.where(Task.due_date < today)
-    elif due == "today":
-        query = query.where(Task.due_date <= today)
-    elif due == "week":
-        query = query.where(Task.due_date <= today + timedelta(days=7))
+        values["due_before"] = today
+    elif due in ("today", "week"):
+        values["due_until"] = today + timedelta(days=7 if due == "week" else 0)
+    names = tuple(sorted(values))
     # Count and page on the (company, state, due_date, id) index alone; then the page's rows
     # with their dossiers and persons.
-    return paginate_ids(query, page, PAGE_SIZE, (Task.due_date, Task.id), lambda in_page: (
-        Task.select(Task, Dossier, Beneficiary).join(Dossier).join(Beneficiary).where(in_page)))
+    return paginate_ids(
+        ("task-inbox", names), lambda: Task.select(Task.id).where(*_task_conditions(names)),
+        values, page, PAGE_SIZE, (Task.due_date, Task.id), lambda in_page: (
+            # The row shows the dossier's number and the person's name: only those columns.
+            Task.select(Task, Dossier.id, Dossier.company, Beneficiary.last_name,
+                        Beneficiary.first_name).join(Dossier).join(Beneficiary)
+            .where(in_page)))
+
+
+def _task_conditions(names):
+    Param = fastsql.Param
+    conditions = {
+        "company": lambda: Task.company == Param("company"),
+        "state": lambda: Task.state == Param("state"),
+        "type": lambda: Task.type == Param("type"),
+        "due_before": lambda: Task.due_date < Param("due_before", Task.due_date),
+        "due_until": lambda: Task.due_date <= Param("due_until", Task.due_date),
+    }
+    return [conditions[name]() for name in names]
 
 
 def get_task(user, task_id) -> Task:

@@ -99,3 +99,41 @@ def test_demo_seed_is_idempotent(app):
     before = User.select().count()
     seed_demo()
     assert User.select().count() == before
+
+
+def test_prepared_select_binds_values_and_keeps_its_shape(app):
+    """fastsql.select generates a statement once per shape; each call only binds values,
+    and a key that does not name everything shaping the SQL is caught under TESTING."""
+    from stts import fastsql
+
+    def by_username():
+        return User.select(User.id, User.username).where(
+            User.username == fastsql.Param("name")).tuples()
+
+    with app.test_request_context():
+        alpha = list(fastsql.select("test-user-by-name", by_username, name="stts1.alpha"))
+        beta = list(fastsql.select("test-user-by-name", by_username, name="stts1.beta"))
+        assert [row[1] for row in alpha] == ["stts1.alpha"]
+        assert [row[1] for row in beta] == ["stts1.beta"]
+        assert list(fastsql.select("test-user-by-name", by_username, name="nobody")) == []
+        with pytest.raises(AssertionError, match="changed shape"):
+            fastsql.select("test-user-by-name", lambda: User.select(User.id).where(
+                User.id == fastsql.Param("name")), name=1)
+        with pytest.raises(KeyError):
+            fastsql.select("test-user-by-name", by_username)  # a value left unbound
+
+
+def test_prepared_select_converts_values_like_the_field(app):
+    from datetime import datetime
+
+    from stts import fastsql
+
+    def since():
+        return User.select(User.id).where(
+            User.created_at >= fastsql.Param("since", User.created_at)).tuples()
+
+    with app.test_request_context():
+        everyone = User.select().count()
+        assert len(list(fastsql.select("test-users-since", since,
+                                       since=datetime(2000, 1, 1)))) == everyone
+        assert list(fastsql.select("test-users-since", since, since=datetime(2999, 1, 1))) == []
