@@ -86,3 +86,15 @@ def test_valid_phones(value, expected):
 def test_invalid_phones(value):
     with pytest.raises(InvalidIdentifier):
         clean_phone_number(value)
+
+
+@pytest.mark.parametrize("number", ["+32470123456", "+3221234567", "+3292345678", "+32477000000"])
+def test_formatting_a_stored_number_skips_parsing_but_reads_the_same(number):
+    import phonenumbers
+
+    from stts.identifiers import format_phone_number
+
+    expected = phonenumbers.format_number(phonenumbers.parse(number, "BE"),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    assert format_phone_number(number) == expected
+    assert format_phone_number("not a number") == "not a number"

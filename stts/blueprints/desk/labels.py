@@ -1,4 +1,7 @@
 """Display names of the desk's codes (categories, states, services, tasks, actions)."""
+import functools
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 CATEGORY_LABELS = {
@@ -72,10 +75,23 @@ FIELD_LABELS = {
 }
 
 
+LABEL_TABLES = {
+    "CATEGORY_LABELS": CATEGORY_LABELS, "STATE_LABELS": STATE_LABELS,
+    "SERVICE_LABELS": SERVICE_LABELS, "TASK_LABELS": TASK_LABELS,
+    "CEASE_REASON_LABELS": CEASE_REASON_LABELS, "ACTION_LABELS": ACTION_LABELS,
+    "FIELD_LABELS": FIELD_LABELS,
+}
+
+
 def label_context() -> dict:
-    return {
-        "CATEGORY_LABELS": CATEGORY_LABELS, "STATE_LABELS": STATE_LABELS,
-        "SERVICE_LABELS": SERVICE_LABELS, "TASK_LABELS": TASK_LABELS,
-        "CEASE_REASON_LABELS": CEASE_REASON_LABELS, "ACTION_LABELS": ACTION_LABELS,
-        "FIELD_LABELS": FIELD_LABELS,
-    }
+    """The label tables for templates, in the request's language. A lazy string looks itself
+    up in the catalogue each time it is shown (25 rows, several labels each): the tables are
+    translated once per language and process instead."""
+    return _translated_tables(str(get_locale()))
+
+
+@functools.cache
+def _translated_tables(locale: str) -> dict:
+    # Called within a request whose locale is ``locale``: str() translates into it.
+    return {name: {code: str(label) for code, label in table.items()}
+            for name, table in LABEL_TABLES.items()}
