@@ -156,3 +156,30 @@ def test_name_and_first_name_search_reads_the_person(client, bulk):
 
     assert sorted(re.findall(MARK + r", (P\d+)", text)) == sorted(
         ["P1"] + [f"P{n}" for n in range(10, 20)])
+
+
+def test_long_lists_are_counted_only_up_to_a_limit(client, bulk, monkeypatch):
+    """Counting stops at COUNT_LIMIT (or just past the page asked for): the cost of a page
+    does not grow with the data. The summary then says "more than", the pager keeps a Next
+    link, and a page past the end is still clamped to the last one."""
+    import stts.pagination as pagination
+    import stts.services.dossiers as service
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 12)
+    monkeypatch.setattr(service, "PAGE_SIZE", 5)
+    login(client, "stts3.alpha")
+    first = client.get(f"/desk/dossiers?state=ACTIVE&name={MARK.lower()}", headers=HX).get_data(as_text=True)
+    assert "More than 12 dossiers" in first
+    assert "Page 1<" in first and "Page 1 of" not in first
+    assert 'rel="next"' in first
+    # Page 5 (rows 21–25) counts up to 26 rows: still more than that.
+    fifth = client.get(f"/desk/dossiers?state=ACTIVE&name={MARK.lower()}&page=5", headers=HX)
+    assert "More than 25 dossiers" in fifth.get_data(as_text=True)
+    assert fifth.get_data(as_text=True).count(MARK) >= 5
+    # Page 8 (rows 36–40) counts up to 41 rows: there are 40, the count is exact again.
+    last = client.get(f"/desk/dossiers?state=ACTIVE&name={MARK.lower()}&page=8", headers=HX)
+    last_text = last.get_data(as_text=True)
+    assert "40 dossiers" in last_text and "More than" not in last_text
+    assert "Page 8 of 8" in last_text and 'rel="next"' not in last_text
+    beyond = client.get(f"/desk/dossiers?state=ACTIVE&name={MARK.lower()}&page=999", headers=HX)
+    assert "Page 8 of 8" in beyond.get_data(as_text=True)

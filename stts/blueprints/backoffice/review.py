@@ -1,5 +1,6 @@
 """Back-office: the regulator's review queue, the review of one dossier and the yearly check."""
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -88,10 +89,12 @@ def review_queue():
         category=form.category.data or None,
         older_than=int(form.age.data) if form.age.data else None,
         page=page_arg(form.page.data))
-    args = {k: v for k, v in (("operator", form.operator.data), ("category", form.category.data),
-                              ("age", form.age.data)) if v}
+    # The pager's links keep the filters that passed validation, not the raw query string.
+    query = urlencode([(k, v) for k, v in (("operator", form.operator.data),
+                                           ("category", form.category.data),
+                                           ("age", form.age.data)) if v])
     return render("backoffice/review_queue.html", "backoffice/_review_queue.html", form=form,
-                  result=result, args=args, today=date.today(), **label_context())
+                  result=result, query=query, today=date.today(), **label_context())
 
 
 # --- one dossier --------------------------------------------------------------------------------
