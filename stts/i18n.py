@@ -60,11 +60,23 @@ def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
     formatted once per process."""
     if not value:
         return ""
+    locale, zone = _day_settings()
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        value = value.astimezone(get_timezone()).date()
-    return _formatted_day(value, fmt, str(get_locale()))
+        value = value.astimezone(zone).date()
+    return _formatted_day(value, fmt, locale)
+
+
+def _day_settings():
+    """The request's locale and time zone, looked up once per request (a list has a date on
+    every row, and each lookup goes through several context proxies)."""
+    if not has_request_context():
+        return str(get_locale()), get_timezone()
+    settings = getattr(request, "stts_day_settings", None)
+    if settings is None:
+        settings = request.stts_day_settings = (str(get_locale()), get_timezone())
+    return settings
 
 
 @functools.lru_cache(maxsize=8192)
