@@ -103,3 +103,22 @@ def test_dates_are_the_brussels_day_in_the_request_language(app, language, expec
         assert format_day(datetime(2026, 12, 31, 23, 30)) == expected
         assert format_day(date(2027, 1, 1)) == expected
         assert format_day(None) == ""
+
+
+def test_label_tables_are_translated_once_per_language(app):
+    from flask_babel import refresh
+
+    from stts.blueprints.desk.labels import _translated_tables, label_context
+
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        refresh()  # as before every request: the test's application context spans several
+        dutch = label_context()
+        assert dutch["STATE_LABELS"]["ACTIVE"] == "Actief"
+        assert dutch["CATEGORY_LABELS"]["SOMETHING_NEW"] == "SOMETHING_NEW"  # shown as is
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        refresh()
+        assert label_context()["STATE_LABELS"]["ACTIVE"] != "Actief"
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        refresh()
+        assert label_context() is dutch
+    assert _translated_tables.cache_info().currsize <= 4

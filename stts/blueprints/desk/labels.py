@@ -90,8 +90,15 @@ def label_context() -> dict:
     return _translated_tables(str(get_locale()))
 
 
+class Labels(dict):
+    """A translated label table; an unknown code shows as itself."""
+
+    def __missing__(self, code):
+        return code
+
+
 @functools.cache
 def _translated_tables(locale: str) -> dict:
     # Called within a request whose locale is ``locale``: str() translates into it.
-    return {name: {code: str(label) for code, label in table.items()}
+    return {name: Labels({code: str(label) for code, label in table.items()})
             for name, table in LABEL_TABLES.items()}
