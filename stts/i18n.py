@@ -6,8 +6,15 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
-from flask import current_app, has_request_context, request
-from flask_babel import Babel, format_datetime, get_locale, get_timezone, refresh
+from flask import current_app, g, has_request_context, request
+from flask_babel import (
+    Babel,
+    format_datetime,
+    get_locale,
+    get_timezone,
+    get_translations,
+    refresh,
+)
 from flask_login import current_user
 
 babel = Babel()
@@ -50,6 +57,15 @@ def init_app(app) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["date"] = format_day
+    # Templates translate through the request's catalogue, found once per request and locale
+    # (flask-babel's own callables look it up again for every message).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
         format_datetime(value, fmt) if value else ""
     )
@@ -70,14 +86,28 @@ def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
 
 
 def _day_settings():
-    """The request's locale and time zone, looked up once per request (a list has a date on
-    every row, and each lookup goes through several context proxies)."""
-    if not has_request_context():
-        return str(get_locale()), _zone(str(get_timezone()))
-    settings = getattr(request, "stts_day_settings", None)
-    if settings is None:
-        settings = request.stts_day_settings = (str(get_locale()), _zone(str(get_timezone())))
-    return settings
+    return _per_locale("stts_day_settings",
+                       lambda locale: (str(locale), _zone(str(get_timezone()))))
+
+
+def _translations():
+    return _per_locale("stts_translations", lambda locale: get_translations())
+
+
+def _per_locale(name: str, build):
+    """``build(locale)`` once per request and locale. flask-babel keeps the locale it chose in
+    its namespace on ``g`` (``force_locale`` swaps it for a mail in the recipient's language,
+    ``refresh`` drops it); its own lookups cross several context proxies on every call, and a
+    list calls them for every row."""
+    locale = get_locale()
+    if locale is None:  # outside an application context
+        return build(None)
+    state = g._flask_babel
+    found = getattr(state, name, None)
+    if found is None or found[0] is not locale:
+        found = (locale, build(locale))
+        setattr(state, name, found)
+    return found[1]
 
 
 @functools.cache

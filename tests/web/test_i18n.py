@@ -122,3 +122,20 @@ def test_label_tables_are_translated_once_per_language(app):
         refresh()
         assert label_context() is dutch
     assert _translated_tables.cache_info().currsize <= 4
+
+
+def test_templates_follow_a_forced_locale_inside_a_request(app):
+    """A mail rendered in the recipient's language in the middle of a French request: the
+    templates' once-per-request catalogue and date settings follow force_locale both ways."""
+    from datetime import date
+
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    page = '{{ _("Active") }} {{ day|date }}'
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        refresh()
+        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 1 janv. 2027"
+        with force_locale("nl"):
+            assert render_template_string(page, day=date(2027, 1, 1)) == "Actief 1 jan 2027"
+        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 1 janv. 2027"
