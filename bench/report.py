@@ -54,9 +54,13 @@ def table(results: dict, database: str) -> str:
         export = results[(database, size)].get("csv_export")
         if export:
             per_10k = export["seconds"] / max(export["rows"], 1) * 10_000
-            lines.append(f"* CSV export at {size:,}: {export['rows']:,} rows in "
-                         f"{export['seconds']:.2f} s, first byte after {export['first_byte_s']:.3f} s "
-                         f"(≈ {per_10k:.2f} s per 10,000 rows)")
+            line = (f"* CSV export at {size:,}: {export['rows']:,} rows in "
+                    f"{export['seconds']:.2f} s, first byte after {export['first_byte_s']:.3f} s "
+                    f"(≈ {per_10k:.2f} s per 10,000 rows)")
+            first = results[(database, size)].get("csv_export_first")
+            if first:
+                line += f"; the first export of the run: {first['seconds']:.2f} s"
+            lines.append(line)
     return "\n".join(lines) + "\n"
 
 
