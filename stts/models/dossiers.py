@@ -85,7 +85,8 @@ class Dossier(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
     # The beneficiary's folded last name, kept by database triggers (migration 0007): the
-    # name prefix search reads one (company, last_name_key, created_at, id) index range.
+    # name prefix search reads one (company, last_name_key, created_at DESC, id DESC) index
+    # range, already in its order (migration 0009).
     last_name_key = CharField(max_length=100, null=True)
 
     class Meta:

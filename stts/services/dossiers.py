@@ -592,6 +592,13 @@ def _filtered(query, names, *, joined: bool):
 
 
 NEWEST_FIRST = (Dossier.created_at.desc(), Dossier.id.desc())
+# A name search lists by name, newest first within a name: the order of its index
+# (company, last_name_key, created_at DESC, id DESC), so a page never sorts the matches.
+BY_NAME = (Dossier.last_name_key, *NEWEST_FIRST)
+
+
+def _order(names):
+    return BY_NAME if "last_name_like" in names else NEWEST_FIRST
 
 # What the results table shows, as plain rows: a model object per row converts every one of
 # the dossier's and the person's forty-odd columns.
@@ -602,7 +609,7 @@ RESULT_COLUMNS = (Dossier.id, Dossier.state, Dossier.category, Dossier.phone_num
 
 def search_dossiers(user, filters: dict, page: int = 1) -> Page:
     """One page of the user's company's dossiers matching ``filters`` (already cleaned),
-    newest first: the count and the page's ids come from the dossier indexes alone (a deep
+    newest first (by name first for a name search): the count and the page's ids come from the dossier indexes alone (a deep
     page skips index entries, not joined rows), then one query reads the page's 25 rows with
     their persons (``RESULT_COLUMNS``, as dicts). Two prepared statements whatever the page
     and its size."""
@@ -611,7 +618,7 @@ def search_dossiers(user, filters: dict, page: int = 1) -> Page:
     return paginate_ids(
         ("dossier-search", names),
         lambda: _filtered(Dossier.select(Dossier.id), names, joined=False),
-        values, page, PAGE_SIZE, NEWEST_FIRST, lambda in_page: (
+        values, page, PAGE_SIZE, _order(names), lambda in_page: (
             Dossier.select(*RESULT_COLUMNS).join(Beneficiary).where(in_page).dicts()))
 
 
@@ -632,7 +639,7 @@ def export_rows(user, filters: dict):
     # Only the exported columns, as plain tuples (no model object per row), streamed.
     rows = fastsql.select(("dossier-export", names), lambda: _filtered(
         Dossier.select(*EXPORT_COLUMNS).join(Beneficiary), names, joined=True)
-        .order_by(*NEWEST_FIRST).tuples(), **values)
+        .order_by(*_order(names)).tuples(), **values)
     for (id_, nrn, last_name, first_name, category, service, phone, customer, state,
          activated, ended, created) in rows.iterator():
         yield [id_, mask_national_number(nrn), last_name, first_name, category, service or "",

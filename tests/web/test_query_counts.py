@@ -183,3 +183,29 @@ def test_long_lists_are_counted_only_up_to_a_limit(client, bulk, monkeypatch):
     assert "Page 8 of 8" in last_text and 'rel="next"' not in last_text
     beyond = client.get(f"/desk/dossiers?state=ACTIVE&name={MARK.lower()}&page=999", headers=HX)
     assert "Page 8 of 8" in beyond.get_data(as_text=True)
+
+
+def test_a_name_search_lists_by_name_then_newest_first(client):
+    """The order of the name index (company, last_name_key, created_at DESC, id DESC): a
+    page of a common name never sorts all its matches."""
+    alpha = Company.get(Company.name == "Telco Alpha")
+    people = [("Zorbach", "Old", 1), ("Zorbach", "New", 5), ("Zoran", "Middle", 3),
+              ("Zoran", "Newest", 9)]
+    for index, (last, first, day) in enumerate(people):
+        person = Beneficiary.create(
+            national_number=national_number(date(1932, 2, 1) + timedelta(days=index), 11),
+            last_name=last, first_name=first, last_name_key=last.lower(),
+            first_name_key=first.lower())
+        Dossier.create(beneficiary=person, company=alpha.id, household_key=f"P:z{person.id}",
+                       category="AGE65", state="ACTIVE", created_at=datetime(2026, 1, day),
+                       updated_at=datetime(2026, 1, day))
+    login(client, "stts3.alpha")
+    page = client.get("/desk/dossiers?name=zor", headers=HX).get_data(as_text=True)
+    shown = [name for name in ("Zoran, Newest", "Zoran, Middle", "Zorbach, New", "Zorbach, Old")
+             if name in page]
+    assert len(shown) == 4
+    assert sorted(shown, key=page.index) == [
+        "Zoran, Newest", "Zoran, Middle", "Zorbach, New", "Zorbach, Old"]
+    export = client.get("/desk/dossiers.csv?name=zor").get_data(as_text=True)
+    assert [line.split(",")[3] for line in export.splitlines()[1:]] == [
+        "Newest", "Middle", "New", "Old"]
