@@ -22,6 +22,12 @@ def _load() -> dict:
     return found
 
 
+def _hello(hello: dict) -> str:
+    spread = (f" ({hello['rps_min']:.0f}–{hello['rps_max']:.0f})" if "rps_min" in hello
+              else "")
+    return f"{hello['rps']:.0f} req/s{spread}"
+
+
 def _limit(name: str):
     return P95_LIMIT.get(name, 10.0)
 
@@ -31,8 +37,9 @@ def table(results: dict, database: str) -> str:
     if not sizes:
         return f"No {database} results.\n"
     small, large = results[(database, sizes[0])], results[(database, sizes[-1])]
-    lines = [f"**{database}** — hello: " + ", ".join(
-        f"{results[(database, s)]['hello']['rps']:.0f} req/s at {s:,}" for s in sizes), "",
+    lines = [f"**{database}** — hello (mean of the runs beside each endpoint, min–max): "
+             + ", ".join(_hello(results[(database, s)]["hello"]) + f" at {s:,}" for s in sizes),
+             "",
         "| endpoint | " + " | ".join(f"{s:,}: ratio · p50 · p95 (ms)" for s in sizes)
         + f" | p50 {sizes[-1]:,} / {sizes[0]:,} | p95 target |",
         "|---|" + "---|" * (len(sizes) + 2)]

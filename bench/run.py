@@ -109,23 +109,32 @@ def run_one(database: str, size: int, seconds: int) -> dict:
     sample = _sample_ids(env)
     result = {"database": database, "dossiers": size, "measured_at": time.strftime("%Y-%m-%d %H:%M"),
               "machine": {"cores": os.cpu_count()}, "endpoints": []}
-    # The bare-Flask figure is taken before and after the app's (a shared VM's speed drifts
-    # over minutes); ratios are to their mean.
-    hello_before = _hello(seconds)
-    with harness.gunicorn("wsgi:app", env) as port:
+    # The bare-Flask server runs beside the app's (idle while the app is measured) and each
+    # endpoint's throughput is measured right after a hello run of the same length: the
+    # speed of a shared VM drifts by 10-20 % within minutes, so the ratio of two adjacent
+    # runs is the figure that means something.
+    with harness.gunicorn("bench.hello:app") as hello_port, \
+            harness.gunicorn("wsgi:app", env) as port:
+        hello_latency = harness.single_client_latency(hello_port, "/hello", {})
         cookies = {user: harness.log_in(port, user, BENCH_PASSWORD)
                    for user in (STAFF, MANAGER)}
+        hellos = []
         for endpoint in endpoints(sample):
             headers = dict(endpoint["headers"])
             if endpoint["user"]:
                 headers["Cookie"] = cookies[endpoint["user"]]
+            hello = harness.wrk_throughput(hello_port, "/hello", {}, seconds)
             rps = harness.wrk_throughput(port, endpoint["path"], headers, seconds)
+            hellos.append(hello)
             latency = harness.single_client_latency(port, endpoint["path"], headers)
             result["endpoints"].append({
-                "name": endpoint["name"], "path": endpoint["path"], "rps": rps, **latency})
-            print(f"  {endpoint['name']:<45} {rps:8.0f} req/s  ({rps / hello_before['rps']:5.1%}"
-                  f" of the first hello)  p50 {latency['p50_ms']:6.2f} ms"
+                "name": endpoint["name"], "path": endpoint["path"], "rps": rps,
+                "hello_rps": hello, "ratio_to_hello": round(rps / hello, 3), **latency})
+            print(f"  {endpoint['name']:<45} {rps:8.0f} req/s  ({rps / hello:5.1%} of hello,"
+                  f" {hello:.0f} req/s)  p50 {latency['p50_ms']:6.2f} ms"
                   f"  p95 {latency['p95_ms']:6.2f} ms", flush=True)
+        result["hello"] = {"rps": round(sum(hellos) / len(hellos), 1),
+                           "rps_min": min(hellos), "rps_max": max(hellos), **hello_latency}
         # Twice: the first may read the operator's rows from disk (they lie all over the
         # file), the second finds them in the page cache, as an export repeated in a day.
         exports = [harness.timed_download(port, "/desk/dossiers.csv?state=ACTIVE",
@@ -135,21 +144,7 @@ def run_one(database: str, size: int, seconds: int) -> dict:
         for label, export in zip(("first", "again"), exports, strict=True):
             print(f"  CSV export ({label}): {export['rows']} rows in {export['seconds']} s "
                   f"(first byte {export['first_byte_s']} s)", flush=True)
-    hello_after = _hello(seconds)
-    hello = (hello_before["rps"] + hello_after["rps"]) / 2
-    result["hello"] = {**hello_before, "rps": hello, "rps_before": hello_before["rps"],
-                       "rps_after": hello_after["rps"]}
-    for endpoint in result["endpoints"]:
-        endpoint["ratio_to_hello"] = round(endpoint["rps"] / hello, 3)
-    print(f"  hello: {hello_before['rps']:.0f} req/s before, {hello_after['rps']:.0f} after",
-          flush=True)
     return result
-
-
-def _hello(seconds: int) -> dict:
-    with harness.gunicorn("bench.hello:app") as port:
-        rps = harness.wrk_throughput(port, "/hello", {}, seconds)
-        return {"rps": rps, **harness.single_client_latency(port, "/hello", {})}
 
 
 def plot(results: list[dict]) -> None:
