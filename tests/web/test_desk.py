@@ -457,6 +457,17 @@ def test_nav_shows_open_task_count_for_stts3_only(client, make_client):
     assert "nav-task-count" not in other.get("/desk/").get_data(as_text=True)
 
 
+def test_the_navigation_marks_one_current_page(client):
+    import re
+
+    login(client, "stts3.alpha")
+    for url, current in (("/desk/", "Dossier desk"), ("/desk/dossiers", "Dossier desk"),
+                         ("/desk/tasks", "Tasks")):
+        page = client.get(url).get_data(as_text=True)
+        marked = re.findall(r'aria-current="page">([^<]+)<', page)
+        assert [label.strip() for label in marked] == [current], (url, marked)
+
+
 def test_other_operators_task_is_404(client):
     login(client, "stts3.beta")
     task = Task.select().join(Dossier).where(Dossier.state == "INCOMPLETE").first()
