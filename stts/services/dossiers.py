@@ -609,10 +609,10 @@ RESULT_COLUMNS = (Dossier.id, Dossier.state, Dossier.category, Dossier.phone_num
 
 def search_dossiers(user, filters: dict, page: int = 1) -> Page:
     """One page of the user's company's dossiers matching ``filters`` (already cleaned),
-    newest first (by name first for a name search): the count and the page's ids come from the dossier indexes alone (a deep
-    page skips index entries, not joined rows), then one query reads the page's 25 rows with
-    their persons (``RESULT_COLUMNS``, as dicts). Two prepared statements whatever the page
-    and its size."""
+    newest first (by name first for a name search). The count and the page's ids come from
+    the dossier indexes alone (a deep page skips index entries, not joined rows), then one
+    query reads the page's 25 rows with their persons (``RESULT_COLUMNS``, as dicts). Two
+    prepared statements whatever the page and its size."""
     values = _search_values(user, filters)
     names = tuple(sorted(values))
     return paginate_ids(
