@@ -161,3 +161,10 @@ def test_nul_characters_are_refused_before_any_view(client):
     assert "incident" in text_of(response)
     assert client.get("/desk/dossiers?name=du\x00").status_code == 400
     assert client.get("/desk/dossiers?name=du").status_code == 200
+
+
+def test_pages_name_their_icon(client):
+    page = text_of(client.get("/login"))
+    assert '<link rel="icon" href="/static/img/icon.svg" type="image/svg+xml">' in page
+    icon = client.get("/static/img/icon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
