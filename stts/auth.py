@@ -90,4 +90,6 @@ def _safe_next(path: str | None) -> str | None:
     """Only same-site relative paths are followed after login."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
         return None
+    if any(ord(character) < 32 or ord(character) == 127 for character in path):
+        return None  # a control character (a newline) cannot go into a Location header
     return path.rstrip("?")

@@ -246,6 +246,19 @@ def test_next_parameter_only_follows_local_paths(client):
     assert response.headers["Location"] == "/home"
 
 
+@pytest.mark.parametrize("target", ["/\n", "/home\r\nSet-Cookie: x=1", "/desk/\x1b[0m", "/a\x7f"])
+def test_a_next_path_with_a_control_character_is_not_followed(client, target):
+    """Found by the form fuzzer: a newline in "next" reached the Location header (500)."""
+    response = client.post("/language", data={"language": "nl", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    response = client.post("/language", data={"language": "", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    login_response = client.post("/login", data={
+        "username": "stts1.alpha", "password": DEMO_PASSWORD, "next": target})
+    assert login_response.headers["Location"] == "/home"
+
+
 def test_password_hash_uses_argon2id():
     assert hash_password("x" * 20).startswith("$argon2id$")
 
