@@ -16,3 +16,17 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     """The object changed since the form was loaded (optimistic locking)."""
+
+
+# Versions of optimistic locking are counters that stay far below this.
+MAX_VERSION = 2**31 - 1
+
+
+def parse_version(value) -> int:
+    """The version a form sent back, as an int the database can compare; -1 (no row's
+    version, so a Conflict) for anything else, a number out of range included."""
+    try:
+        version = int(value)
+    except (TypeError, ValueError):
+        return -1
+    return version if 0 <= version <= MAX_VERSION else -1

@@ -12,7 +12,7 @@ from stts.db import utcnow, write_transaction
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
 from stts.pagination import Page, paginate
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import record_event
 from stts.services.users import get_company_user
 
@@ -54,10 +54,7 @@ def xml_overview(manager: User) -> XmlOverview:
 
 def update_xml_settings(manager: User, *, enabled: bool, result_email: str, version) -> Company:
     """Switch XML sending on or off and set where batch results are notified."""
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        version = -1
+    version = parse_version(version)
     result_email = (result_email or "").strip() or None
     if enabled and not result_email:
         raise ServiceError(_l("Give the address that receives the batch results."),

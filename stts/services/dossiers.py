@@ -22,7 +22,7 @@ from stts.eligibility import get_source
 from stts.models import Beneficiary, Dossier, DossierAction
 from stts.models.dossiers import LIVE_STATES
 from stts.pagination import Page, paginate_ids
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import pseudonymize, record_event
 from stts.services.tasks import raise_task
 from stts.text import like_prefix, search_key
@@ -110,10 +110,7 @@ def load_dossier(user, dossier_id) -> Dossier:
 
 
 def _check_version(dossier: Dossier, version) -> int:
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        version = -1
+    version = parse_version(version)
     if version != dossier.version:
         raise Conflict(_l("Someone changed this dossier meanwhile. Your input is kept: "
                           "check the dossier and send it again."))

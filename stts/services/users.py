@@ -26,7 +26,7 @@ from stts.models import (
 )
 from stts.models.console import RetiredUsername
 from stts.passwords import generate_provisional_password, hash_password
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
 from stts.services.sessions import end_all_sessions
@@ -321,10 +321,7 @@ def update_user(manager: User, user_id, version, *, email: str, applications,
     apps, profile = _check_grants(applications, profile)
     if user.is_local_manager:
         apps, profile = user.app_codes, _profile_code_stored(user)  # has everything anyway
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        version = -1
+    version = parse_version(version)
     before = {"email": user.email, "applications": sorted(user.app_codes),
               "profile": _profile_code_stored(user)}
     with write_transaction():
@@ -447,10 +444,7 @@ def delete_user(manager: User, user_id) -> str:
 def update_own_data(manager: User, *, email: str, company_email: str, language: str,
                     version, company_version) -> None:
     """The local manager's own e-mail and language, and the company's e-mail."""
-    try:
-        version, company_version = int(version), int(company_version)
-    except (TypeError, ValueError):
-        version = company_version = -1
+    version, company_version = parse_version(version), parse_version(company_version)
     email = (email or "").strip() or None
     company_email = (company_email or "").strip() or None
     company = Company.get_by_id(manager.company_id)

@@ -206,3 +206,23 @@ def test_stts1_desk_shows_only_its_rights(login_as):
     text = text_of(client.get("/desk/"))
     assert "Request a social tariff" in text
     assert "Cancel an action" not in text and "Cease a reduction" not in text
+
+
+def test_xml_settings_with_a_version_out_of_range_is_a_conflict(login_as):
+    """Found by the form fuzzer: 2**63 overflowed the database integer (a 500)."""
+    client = login_as("lm.alpha")
+    response = client.post("/console/xml", data={
+        "enabled": "y", "result_email": "xml@alpha.example.com",
+        "version": "9223372036854775808"})
+    assert response.status_code == 409
+    assert not Company.get_by_id(_alpha().id).xml_result_email == "xml@alpha.example.com"
+
+
+def test_own_data_with_a_version_out_of_range_is_a_conflict(login_as):
+    client = login_as("lm.alpha")
+    manager = User.get(User.username == "lm.alpha")
+    response = client.post("/console/own-data", data={
+        "email": "me@alpha.example.com", "company_email": "", "language": "nl",
+        "version": manager.version, "company_version": "9223372036854775808"})
+    assert response.status_code == 409
+    assert User.get_by_id(manager.id).email != "me@alpha.example.com"

@@ -247,6 +247,17 @@ def test_modify_stale_version_is_409_keeping_input(manager_client):
     assert UserProfile.get(UserProfile.user == user.id).profile == "STTS1"
 
 
+@pytest.mark.parametrize("version", ["9223372036854775808", "-1", "2147483648"])
+def test_modify_with_a_version_out_of_range_is_a_conflict(manager_client, version):
+    """Found by the form fuzzer: 2**63 overflowed the database integer (a 500)."""
+    user = User.get(User.username == "stts1.alpha")
+    response = manager_client.post(f"/console/users/{user.id}", headers=HX, data={
+        "email": "mine@alpha.example.com", "app_web": "y", "profile": "STTS2",
+        "version": version})
+    assert response.status_code == 409
+    assert User.get_by_id(user.id).email != "mine@alpha.example.com"
+
+
 def test_modify_cannot_grant_manager_or_institution_roles(manager_client):
     user = User.get(User.username == "stts1.alpha")
     response = manager_client.post(f"/console/users/{user.id}", data={
