@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     from stts import auth, db, errors, i18n, input_guard
     from stts.permissions import can
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     input_guard.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
@@ -41,6 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in a URL is a database id: a number beyond 2**63 - 1 names no row (404)
+    instead of overflowing the database's integer (a server error)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _configure(app: Flask, config: dict | None) -> None:

@@ -76,3 +76,13 @@ def test_uploaded_filename_is_ignored_and_file_is_outside_the_web_root(app, clie
     assert not stored.startswith(os.path.realpath(app.root_path) + os.sep)
     assert set(os.listdir(app.static_folder)) == static_before
     assert client.get(f"/static/{batch.file_name}").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/desk/dossiers/99999999999999999999",
+                                 "/desk/tasks/99999999999999999999",
+                                 "/console/users/9223372036854775808"])
+def test_an_id_beyond_the_database_integer_is_not_found(client, url):
+    """Found while fixing the form fuzzer's version overflow: a path id of 2**63 or more
+    overflowed the database integer (a 500)."""
+    login(client, "lm.alpha" if url.startswith("/console") else "stts3.alpha")
+    assert client.get(url).status_code == 404

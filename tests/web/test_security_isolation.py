@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from stts.models import (
     ALL_MODELS,
@@ -62,7 +63,7 @@ def _id_rules(app):
         if rule.endpoint == "static" or rule.endpoint.startswith("api."):
             continue
         int_args = [a for a in rule.arguments
-                    if rule._converters[a].__class__.__name__ == "IntegerConverter"]
+                    if isinstance(rule._converters[a], IntegerConverter)]
         if int_args:
             rules.append((rule, int_args))
     return sorted(rules, key=lambda item: item[0].rule)
