@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from stts.render import render
+from stts.services import NotFound as ServiceNotFound
 
 log = logging.getLogger("stts.errors")
 
@@ -49,6 +50,13 @@ def init_app(app) -> None:
             _l("This form expired or was sent from elsewhere. Nothing was saved: "
                "reload the page and send it again."),
         )
+        return response
+
+    @app.errorhandler(ServiceNotFound)
+    def _missing(error):
+        # A service's NotFound (another company's object, an unknown id) is the 404 page:
+        # views need not catch it, unless they answer it another way (the API's JSON).
+        response, _incident = render_error(404)
         return response
 
     @app.errorhandler(HTTPException)

@@ -64,10 +64,7 @@ def access_requests():
 
 
 def _detail(request_id, *, status=200, original_form=None, refuse_form=None, message=None):
-    try:
-        row = get_request(request_id)
-    except NotFound:
-        abort(404)
+    row = get_request(request_id)
     original_form = original_form or OriginalForm(formdata=None)
     refuse_form = refuse_form or RefuseForm(formdata=None)
     manager = User.get_or_none(User.id == row.manager_user_id) if row.manager_user_id else None
@@ -167,10 +164,7 @@ def access_request_refuse(request_id):
 @bp.route("/access-requests/<int:request_id>/gazette.pdf")
 @requires("backoffice.access_requests")
 def access_request_gazette(request_id):
-    try:
-        row = get_request(request_id)
-    except NotFound:
-        abort(404)
+    row = get_request(request_id)
     path = gazette_path(row)
     if path is None:
         abort(404)

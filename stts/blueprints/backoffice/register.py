@@ -1,6 +1,6 @@
 """Back-office: upload a National Register feed file (address changes, deaths) and follow
 its import (a background job). Case handlers only ("backoffice.register_feed")."""
-from flask import abort, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
@@ -10,7 +10,7 @@ from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
-from stts.services import NotFound, ServiceError
+from stts.services import ServiceError
 from stts.services import register_feed as service
 from stts.services import yearly_check as jobs
 
@@ -63,10 +63,7 @@ def register_feed():
 @bp.route("/register-feed/<int:job_id>")
 @requires("backoffice.register_feed")
 def register_job(job_id):
-    try:
-        job = jobs.get_job(job_id, kind=service.KIND)
-    except NotFound:
-        abort(404)
+    job = jobs.get_job(job_id, kind=service.KIND)
     return render("backoffice/job.html", "backoffice/_job.html", job=job,
                   result=jobs.result_of(job), error_message=service.error_message,
                   poll_url=url_for("backoffice.register_job", job_id=job.id),

@@ -2,7 +2,7 @@
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, NotFound, ServiceError, yearly_check
+from stts.services import Conflict, ServiceError, yearly_check
 from stts.services import review as service
 
 # --- forms ------------------------------------------------------------------------------------
@@ -110,20 +110,14 @@ def _render_review(dossier, status=200, **overrides):
 @bp.route("/review/<int:dossier_id>")
 @requires("backoffice.review")
 def review_dossier(dossier_id):
-    try:
-        dossier = service.view_for_review(current_user, dossier_id)
-    except NotFound:
-        abort(404)
+    dossier = service.view_for_review(current_user, dossier_id)
     return _render_review(dossier)
 
 
 def _act(dossier_id, form, key, call, message):
     """Validate ``form``, call the one service, then back to the queue; or the review page
     again with the errors (422) or, when the dossier changed meanwhile, 409 keeping input."""
-    try:
-        dossier = service.load_for_review(dossier_id)
-    except NotFound:
-        abort(404)
+    dossier = service.load_for_review(dossier_id)
     status = 422
     if form.validate_on_submit():
         try:
@@ -190,10 +184,7 @@ def yearly_check_home():
 @bp.route("/yearly-check/<int:job_id>")
 @requires("backoffice.review")
 def yearly_check_job(job_id):
-    try:
-        job = yearly_check.get_job(job_id)
-    except NotFound:
-        abort(404)
+    job = yearly_check.get_job(job_id)
     return render("backoffice/job.html", "backoffice/_job.html", job=job,
                   result=yearly_check.result_of(job),
                   poll_url=url_for("backoffice.yearly_check_job", job_id=job.id),

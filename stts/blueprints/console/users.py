@@ -34,10 +34,7 @@ from stts.services.users import (
 
 
 def _user_or_404(user_id):
-    try:
-        return get_company_user(current_user, user_id)
-    except NotFound:
-        abort(404)
+    return get_company_user(current_user, user_id)
 
 
 def _criteria(form: UserSearchForm) -> UserCriteria:
@@ -179,10 +176,7 @@ def user_unblock(user_id):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @requires("console.users")
 def user_unlock(user_id):
-    try:
-        unlock_user(current_user, user_id)
-    except NotFound:
-        abort(404)
+    unlock_user(current_user, user_id)
     flash(_("The lockout has been lifted."), "success")
     return redirect_to(url_for("console.user_edit", user_id=user_id), code=303)
 
@@ -216,10 +210,7 @@ def users_bulk():
         return redirect_to(url_for("console.users"), code=303)
     blocked = form.action.data == "block"
     if form.confirm.data != "yes":
-        try:
-            chosen = selected_users(current_user, ids)
-        except NotFound:
-            abort(404)
+        chosen = selected_users(current_user, ids)
         return render("console/users_bulk.html", form=form, users=chosen, blocked=blocked)
     try:
         count = set_blocked(current_user, ids, blocked)

@@ -1,5 +1,5 @@
 """Structured messages: XML sending for the company, its senders and technical accounts."""
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +9,7 @@ from stts.forms import apply_service_error
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
-from stts.services import NotFound, ServiceError
+from stts.services import ServiceError
 from stts.services.console import (
     create_technical_account,
     revoke_technical_account,
@@ -54,10 +54,7 @@ def xml_settings():
 @requires("console.structured_messages")
 def xml_sender(user_id):
     allowed = request.form.get("allowed") == "1"
-    try:
-        user = set_xml_sender(current_user, user_id, allowed)
-    except NotFound:
-        abort(404)
+    user = set_xml_sender(current_user, user_id, allowed)
     if allowed:
         flash(_("%(username)s may now send structured messages.", username=user.username),
               "success")
@@ -86,9 +83,6 @@ def technical_account_new():
 @bp.route("/xml/accounts/<int:account_id>/revoke", methods=["POST"])
 @requires("console.structured_messages")
 def technical_account_revoke(account_id):
-    try:
-        account = revoke_technical_account(current_user, account_id)
-    except NotFound:
-        abort(404)
+    account = revoke_technical_account(current_user, account_id)
     flash(_("The technical account %(name)s has been revoked.", name=account.name), "success")
     return redirect_to(url_for("console.xml_settings"), code=303)

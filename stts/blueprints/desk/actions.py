@@ -1,5 +1,5 @@
 """Actions on one dossier: modify, activate, cease, cancel the latest action."""
-from flask import abort, flash, url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,15 +10,12 @@ from stts.forms import apply_service_error
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, ServiceError
 from stts.services import dossiers as service
 
 
 def _load(dossier_id):
-    try:
-        return service.load_dossier(current_user, dossier_id)
-    except NotFound:
-        abort(404)
+    return service.load_dossier(current_user, dossier_id)
 
 
 @bp.route("/dossiers/<int:dossier_id>/modify", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """The operator's tasks (STTS 3): inbox with filters, processing with a note."""
 from datetime import date
 
-from flask import abort, request
+from flask import request
 from flask_login import current_user
 
 from stts.blueprints.desk import bp
@@ -10,7 +10,7 @@ from stts.forms import apply_service_error
 from stts.pagination import page_arg, query_without_page
 from stts.permissions import requires
 from stts.render import render
-from stts.services import NotFound, ServiceError
+from stts.services import ServiceError
 from stts.services import tasks as service
 
 
@@ -31,10 +31,7 @@ def tasks():
 @requires("desk.tasks")
 def task(task_id):
     """One task with its note form: a page, or the inbox row's fragment for htmx."""
-    try:
-        found = service.get_task(current_user, task_id)
-    except NotFound:
-        abort(404)
+    found = service.get_task(current_user, task_id)
     form = ProcessTaskForm(prefix=f"task{task_id}", formdata=None)
     return render("desk/task.html", "desk/_task_row.html", task=found, form=form,
                   today=date.today(), details_of=service.details_of)
@@ -45,10 +42,7 @@ def task(task_id):
 def process_task(task_id):
     form = ProcessTaskForm(prefix=f"task{task_id}")
     status = 200
-    try:
-        task = service.get_task(current_user, task_id)
-    except NotFound:
-        abort(404)
+    task = service.get_task(current_user, task_id)
     if form.validate_on_submit():
         try:
             task = service.process_task(current_user, task_id, form.note.data)

@@ -10,7 +10,6 @@ from stts.csv_export import stream_csv
 from stts.pagination import page_arg, query_without_page
 from stts.permissions import allowed, requires
 from stts.render import render
-from stts.services import NotFound
 from stts.services import dossiers as service
 
 
@@ -77,8 +76,5 @@ def render_dossier(dossier, status=200, **overrides):
 @bp.route("/dossiers/<int:dossier_id>")
 @requires("desk.search")
 def dossier(dossier_id):
-    try:
-        found = service.view_dossier(current_user, dossier_id)
-    except NotFound:
-        abort(404)
+    found = service.view_dossier(current_user, dossier_id)
     return render_dossier(found)

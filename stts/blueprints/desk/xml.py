@@ -68,10 +68,7 @@ def xml_upload():
 
 
 def _batch(batch_id):
-    try:
-        return service.get_batch(current_user.company_id, batch_id)
-    except NotFound:
-        abort(404)
+    return service.get_batch(current_user.company_id, batch_id)
 
 
 @bp.route("/xml/batches/<int:batch_id>")

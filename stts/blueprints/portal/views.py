@@ -163,10 +163,7 @@ def _submitted_request():
     request_id = session.get(SUBMITTED_KEY)
     if not isinstance(request_id, int):
         abort(404)
-    try:
-        return service.get_request(request_id)
-    except NotFound:
-        abort(404)
+    return service.get_request(request_id)
 
 
 @bp.route("/access-request/follow", methods=["GET", "POST"])
