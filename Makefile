@@ -31,12 +31,12 @@ run: install
 	$(VENV)/bin/flask stts migrate
 	$(VENV)/bin/flask stts seed-demo
 	@echo "STTS on http://127.0.0.1:5000  (Ctrl-C stops it)"
-	STTS_SESSION_COOKIE_SECURE=false $(VENV)/bin/huey_consumer stts.jobs.huey -w 1 -q & \
+	STTS_SESSION_COOKIE_SECURE=false $(VENV)/bin/huey_consumer stts.worker.consumer.huey -w 1 -q & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  STTS_SESSION_COOKIE_SECURE=false $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 worker: install
-	$(VENV)/bin/huey_consumer stts.jobs.huey -w 2
+	$(VENV)/bin/huey_consumer stts.worker.consumer.huey -w 2
 
 test: install
 	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider

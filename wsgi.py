@@ -1,4 +1,4 @@
 """WSGI entry point: gunicorn wsgi:app"""
-from stts import create_app
+from stts.app import create_app
 
 app = create_app()

@@ -13,7 +13,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from stts.db import database, is_sqlite
-from stts.demo import national_number
+from stts.identifiers import national_number
 from stts.models import (
     Application,
     Beneficiary,
@@ -212,7 +212,7 @@ def main() -> None:
     parser.add_argument("--sqlite", help="SQLite file to create")
     parser.add_argument("--database-url", help="PostgreSQL URL (an empty database)")
     args = parser.parse_args()
-    from stts import create_app
+    from stts.app import create_app
     from stts.db import migrate
 
     config = {"DATABASE_URL": args.database_url} if args.database_url else {

@@ -51,7 +51,7 @@ def _dataset(database: str, workdir: Path) -> dict:
 def _samples(env: dict) -> dict:
     """Dossier ids and national numbers of operator 00, and its staff who can log in."""
     code = (
-        "import json\nfrom stts import create_app\nfrom stts.db import database\n"
+        "import json\nfrom stts.app import create_app\nfrom stts.db import database\n"
         "from stts.models import Beneficiary, Company, Dossier, User\n"
         "app = create_app()\n"
         "with app.app_context(), database.connection_context():\n"

@@ -52,7 +52,7 @@ def _generate(size: int, target: list[str]) -> None:
 
 def _migrate(env: dict) -> None:
     """A cached data set follows the schema: apply pending migrations (usually none)."""
-    subprocess.run([sys.executable, "-c", "from stts import create_app\nfrom stts.db import migrate\n"
+    subprocess.run([sys.executable, "-c", "from stts.app import create_app\nfrom stts.db import migrate\n"
                     "app = create_app()\nwith app.app_context():\n    print(migrate())"],
                    cwd=ROOT, env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
 
@@ -60,7 +60,7 @@ def _migrate(env: dict) -> None:
 def _sample_ids(env: dict) -> dict:
     """A national number, a dossier id and a name prefix of operator 00."""
     code = (
-        "from stts import create_app\nfrom stts.db import database\n"
+        "from stts.app import create_app\nfrom stts.db import database\n"
         "from stts.models import Dossier, Beneficiary, Company\nimport json\n"
         "app = create_app()\n"
         "with app.app_context(), database.connection_context():\n"

@@ -53,7 +53,7 @@ def run_one(count: int, heap: bool = False) -> dict:
     os.environ["STTS_HUEY_IMMEDIATE"] = "1"
     instance = Path(tempfile.mkdtemp(prefix="stts-xml-bench-"))
     os.environ["STTS_INSTANCE_PATH"] = str(instance)
-    from stts import create_app
+    from stts.app import create_app
     from stts.db import database, migrate
     from stts.demo import seed_demo
 
@@ -64,7 +64,7 @@ def run_one(count: int, heap: bool = False) -> dict:
         with database.connection_context():
             seed_demo()
             from stts.models import Company, User
-            from stts.services import xml_batches
+            from stts.services.xml_batches import intake, processing
 
             Company.update(xml_enabled=True, xml_result_email="xml@alpha.example.invalid").where(
                 Company.enterprise_number == "0403019261").execute()
@@ -73,12 +73,12 @@ def run_one(count: int, heap: bool = False) -> dict:
             size = source.stat().st_size
             sender = User.get(User.username == "lm.alpha")
             with open(source, "rb") as handle:
-                batch = xml_batches.receive_batch(handle, user=sender, enqueue=False)
+                batch = intake.receive_batch(handle, user=sender, enqueue=False)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             if heap:  # tracemalloc slows Python down several times: never with the timing
                 tracemalloc.start()
             started = time.perf_counter()
-            batch = xml_batches.process_batch(batch.id)
+            batch = processing.process_batch(batch.id)
             elapsed = time.perf_counter() - started
             heap_peak = tracemalloc.get_traced_memory()[1] if heap else 0
             tracemalloc.stop()

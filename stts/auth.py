@@ -1,9 +1,11 @@
-"""flask-login wiring: the session cookie names a server-side LoginSession."""
+"""flask-login wiring: the session cookie names a server-side LoginSession. (The login page
+that answers an anonymous request is the auth blueprint's: ``login_manager.unauthorized``.)"""
 from __future__ import annotations
 
 from flask import g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from stts.htmx import hx_redirect, is_htmx
 from stts.services.sessions import end_session, load_session
 
 login_manager = LoginManager()
@@ -27,19 +29,6 @@ def init_app(app) -> None:
         user.login_session = row
         return user
 
-    @login_manager.unauthorized_handler
-    def _unauthorized():
-        from stts.htmx import hx_redirect, is_htmx
-        from stts.render import render
-
-        login_url = url_for("auth.login", next=_safe_next(request.full_path))
-        if is_htmx():
-            return hx_redirect(login_url, status=401)
-        from stts.blueprints.auth.forms import LoginForm
-
-        form = LoginForm(next=_safe_next(request.full_path))
-        return render("auth/login.html", "auth/_login_form.html", form=form, status=401)
-
     @app.before_request
     def _fresh_user():
         # Each request loads its session afresh, even when one application context spans
@@ -57,8 +46,6 @@ def init_app(app) -> None:
         elif not current_user.login_session.must_change_password:
             return None
         if request.endpoint not in allowed:
-            from stts.htmx import hx_redirect, is_htmx
-
             target = url_for(provisional_landing(current_user))
             return hx_redirect(target) if is_htmx() else redirect(target)
         return None

@@ -4,8 +4,16 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
-from stts.db import database
+from stts.db import database, migrate
+from stts.demo import DEMO_PASSWORD, seed_demo
+from stts.eligibility import import_snapshot
+from stts.services.audit import verify_chain
+from stts.services.backup import backup_sqlite
+from stts.services.notifications import deliver_pending
+from stts.services.register_feed import decode, error_message, import_register
+from stts.services.xml_batches.processing import cli_send
 
 stts_cli = AppGroup("stts", help="STTS administration commands.")
 
@@ -13,8 +21,6 @@ stts_cli = AppGroup("stts", help="STTS administration commands.")
 @stts_cli.command("migrate")
 def migrate_command():
     """Apply pending numbered migrations."""
-    from stts.db import migrate
-
     applied = migrate()
     click.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
 
@@ -22,8 +28,6 @@ def migrate_command():
 @stts_cli.command("seed-demo")
 def seed_demo_command():
     """Create the demo operators, users and institution accounts (idempotent)."""
-    from stts.demo import DEMO_PASSWORD, seed_demo
-
     with database.connection_context():
         logins = seed_demo()
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
@@ -34,8 +38,6 @@ def seed_demo_command():
 @stts_cli.command("deliver-mail")
 def deliver_mail_command():
     """Send queued notifications (SMTP, or .eml files in instance/outbox)."""
-    from stts.services.notifications import deliver_pending
-
     with database.connection_context():
         click.echo(f"delivered: {deliver_pending()}")
 
@@ -43,8 +45,6 @@ def deliver_mail_command():
 @stts_cli.command("audit-verify")
 def audit_verify_command():
     """Check the audit trail's hash chain; exits 1 when a row was altered."""
-    from stts.services.audit import verify_chain
-
     with database.connection_context():
         broken = verify_chain()
     if broken:
@@ -58,8 +58,6 @@ def audit_verify_command():
 @click.option("--keep", is_flag=True, help="Add to the snapshot instead of replacing it.")
 def import_eligibility_command(path, keep):
     """Load the eligibility snapshot from a CSV file (dossier desk)."""
-    from stts.eligibility import import_snapshot
-
     with database.connection_context(), open(path, encoding="utf-8-sig", newline="") as handle:
         report = import_snapshot(handle, replace=not keep)
     click.echo(f"loaded: {report.loaded}, rejected: {len(report.errors)}")
@@ -77,8 +75,6 @@ def register_cli(app: Flask) -> None:
 @click.argument("destination", type=click.Path(dir_okay=False, writable=True))
 def backup_command(destination):
     """Copy the live SQLite database to DESTINATION with SQLite's online backup API."""
-    from stts.services.backup import backup_sqlite
-
     counts = backup_sqlite(destination)
     click.echo(f"backup written to {destination}: " +
                ", ".join(f"{table}={count}" for table, count in sorted(counts.items())))
@@ -89,8 +85,6 @@ def backup_command(destination):
 @click.option("--sender", required=True, help="Username of a user allowed to send XML.")
 def send_xml_command(path, sender):
     """Send a batch file as SENDER and process it now (testing; docs/xml.md)."""
-    from stts.services.xml_batches import cli_send
-
     with database.connection_context():
         code = cli_send(path, sender, click.echo)
     raise SystemExit(code)
@@ -100,10 +94,6 @@ def send_xml_command(path, sender):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_register_command(path):
     """Apply a National Register feed file (CSV; docs/register-feed.md) now."""
-    from flask_babel import force_locale
-
-    from stts.services.register_feed import decode, error_message, import_register
-
     with open(path, "rb") as handle:
         text = decode(handle.read())
     with database.connection_context():

@@ -49,8 +49,17 @@ MAIL_SMTP_USERNAME = None
 MAIL_SMTP_PASSWORD = None
 MAIL_SMTP_STARTTLS = True
 MAIL_FROM = "STTS <no-reply@stts.invalid>"
+# The address people reach STTS at, for links in e-mails (set it in a deployment).
+PUBLIC_URL = "http://127.0.0.1:5000"
 
 # HSTS is sent on every response; behind TLS termination keep it on.
 HSTS_MAX_AGE = 31_536_000
 
 WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+# Background jobs (stts.worker): a SQLite queue in the instance folder unless HUEY_REDIS_URL
+# names a Redis server (many machines); HUEY_IMMEDIATE runs every job at once (tests).
+HUEY_REDIS_URL = None
+HUEY_SQLITE_PATH = None
+HUEY_IMMEDIATE = False
+JOB_LEASE_SECONDS = 300

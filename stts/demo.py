@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from stts.db import database
+from stts.demo_dossiers import seed_dossiers
+from stts.identifiers import national_number
 from stts.models import (
     Application,
     Company,
@@ -25,14 +27,6 @@ OPERATORS = [
     ("0812345603", None, "Gamma Mobile", "gamma"),
 ]
 INSTITUTION = ("0765432146", None, "BIPT — Social tariff administration", "bipt")
-
-
-def national_number(born: date, serial: int) -> str:
-    """A valid national register number for a birth date and a serial (001–998)."""
-    base = f"{born:%y%m%d}{serial:03d}"
-    prefix = "2" if born.year >= 2000 else ""
-    check = 97 - int(prefix + base) % 97
-    return f"{base}{check:02d}"
 
 
 def _user(company, username, first, last, nrn, *, profile=None, apps=(), manager=False,
@@ -93,7 +87,5 @@ def seed_demo() -> list[tuple[str, str, str]]:
                   national_number(date(1980, 1, 1), 200 + offset), roles=(role,),
                   password_hash=password_hash)
             logins.append((username, role, name))
-    from stts.demo_dossiers import seed_dossiers
-
-    seed_dossiers()
+    seed_dossiers({slug: enterprise for enterprise, _onss, _name, slug in OPERATORS})
     return logins

@@ -17,7 +17,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from stts.db import database, utcnow
-from stts.demo import national_number
+from stts.identifiers import national_number
 from stts.models import Beneficiary, Company, Dossier, DossierAction, EligibilityRecord, Task
 from stts.models.dossiers import CATEGORIES
 from stts.text import search_key
@@ -76,15 +76,14 @@ def _record(n: int) -> dict:
     }
 
 
-def seed_dossiers() -> None:
+def seed_dossiers(operators: dict[str, str]) -> None:
+    """The demo's persons and dossiers; ``operators``: enterprise number by slug."""
     if EligibilityRecord.select().limit(1).exists():
         return
     records = [_record(n) for n in range(PERSONS)]
     companies = {c.enterprise_number: c.id for c in Company.select(Company.id,
                                                                    Company.enterprise_number)}
-    from stts.demo import OPERATORS
-
-    slug_company = {slug: companies[enterprise] for enterprise, _o, _n, slug in OPERATORS}
+    slug_company = {slug: companies[enterprise] for slug, enterprise in operators.items()}
     plan = []  # (n, slug, state)
     for slug, numbers in ACTIVE.items():
         plan += [(n, slug, "ACTIVE") for n in numbers]

@@ -17,8 +17,12 @@ from typing import Protocol, runtime_checkable
 
 from flask import current_app
 
+from stts import fastsql
 from stts.db import database
 from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.models import EligibilityRecord
+from stts.models.dossiers import CATEGORIES
+from stts.services.audit import record_event
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,7 @@ class SnapshotSource:
              "WHERE national_number = {p} ORDER BY valid_from DESC, id DESC")
 
     def check(self, national_number: str, on: date) -> Eligibility:
-        from stts import fastsql
-        from stts.models import EligibilityRecord as R
-
+        R = EligibilityRecord  # noqa: N806
         rows = []
         for raw in fastsql.execute(self.QUERY, (national_number,)).fetchall():
             row = dict(zip(self.COLUMNS, raw, strict=True))
@@ -107,7 +109,6 @@ class ImportReport:
 
 
 def _parse_row(row: dict) -> dict:
-    from stts.models.dossiers import CATEGORIES
 
     for name in REQUIRED:
         if not (row.get(name) or "").strip():
@@ -138,9 +139,6 @@ def _parse_row(row: dict) -> dict:
 def import_snapshot(text_stream, *, replace: bool = True) -> ImportReport:
     """Load a CSV snapshot (header line with COLUMNS). Bad lines are reported with their line
     number and skipped; good lines are loaded. ``replace`` swaps the whole snapshot atomically."""
-    from stts.models import EligibilityRecord
-    from stts.services.audit import record_event
-
     report = ImportReport()
     reader = csv.DictReader(text_stream)
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
@@ -159,7 +157,8 @@ def import_snapshot(text_stream, *, replace: bool = True) -> ImportReport:
         for start in range(0, len(rows), 500):
             EligibilityRecord.insert_many(rows[start:start + 500]).execute()
         report.loaded = len(rows)
-        record_event("eligibility.imported", object_type="eligibility", loaded=report.loaded,
+        record_event("eligibility.imported", actor=None, object_type="eligibility",
+                     loaded=report.loaded,
                      rejected=len(report.errors))
     return report
 

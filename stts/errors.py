@@ -4,8 +4,11 @@ from __future__ import annotations
 import logging
 import secrets
 
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from stts.render import render
@@ -31,8 +34,6 @@ MESSAGES = {
 
 
 def render_error(code: int, message=None):
-    from flask import current_app
-
     incident = secrets.token_hex(4).upper()
     title, default = MESSAGES.get(code, MESSAGES[500])
     text = message or default
@@ -72,14 +73,9 @@ def init_app(app) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http(error)
-        from peewee import InterfaceError, OperationalError
-
         code = 503 if isinstance(error, (OperationalError, InterfaceError)) else 500
         if code == 503:
             # Render without touching the database again: treat the visitor as anonymous.
-            from flask import g
-            from flask_login import AnonymousUserMixin
-
             g._login_user = AnonymousUserMixin()
         response, incident = render_error(code)
         log.error("incident %s", incident, exc_info=error)

@@ -1,7 +1,7 @@
 """htmx helpers: page or fragment, redirects, and the Vary header."""
 from __future__ import annotations
 
-from flask import Response, make_response, request
+from flask import Response, make_response, redirect, request
 
 VARY = "HX-Request, HX-Boosted, HX-History-Restore-Request"
 
@@ -34,8 +34,6 @@ def add_vary(response: Response) -> Response:
 def redirect_to(url: str, code: int = 302):
     """After a successful change: a redirect for a plain form, a full navigation for htmx
     (a redirect followed inside the XHR would swap the next page into the form)."""
-    from flask import redirect
-
     if is_htmx():
         return hx_redirect(url)
     return redirect(url, code=code)

@@ -6,6 +6,7 @@ translatable message; each ``format_*`` gives the form people read.
 from __future__ import annotations
 
 import functools
+from datetime import date
 
 import phonenumbers
 from flask import current_app, has_app_context
@@ -108,3 +109,11 @@ def format_phone_number(number: str) -> str:
         except phonenumbers.NumberParseException:
             return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def national_number(born: date, serial: int) -> str:
+    """A valid national register number for a birth date and a serial (001–998)."""
+    base = f"{born:%y%m%d}{serial:03d}"
+    prefix = "2" if born.year >= 2000 else ""
+    check = 97 - int(prefix + base) % 97
+    return f"{base}{check:02d}"

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from flask import request
+from peewee import SQL, Select, fn
+
+from stts import fastsql
+from stts.db import database
 
 # A long list is counted only this far (or to just past the page asked for): counting every
 # match would cost in proportion to the data (16,000 active dossiers of an operator at a
@@ -51,11 +54,6 @@ def paginate_ids(key, ids, values: dict, page: int, size: int, order, load) -> P
     (up to ``COUNT_LIMIT``, or just past the page asked for) and the skipped rows of a deep
     page read one index; ``load(in_page)`` then builds the query of the page's rows with
     their joins, read in ``order``."""
-    from peewee import SQL, Select, fn
-
-    from stts import fastsql
-    from stts.db import database
-
     limit = max(COUNT_LIMIT, page * size) + 1
     ((counted,),) = fastsql.select((key, "count"), lambda: Select(
         [ids().limit(fastsql.Param("count_limit")).alias("matches")],
@@ -77,6 +75,15 @@ def paginate_ids(key, ids, values: dict, page: int, size: int, order, load) -> P
                 page=page, total=total, size=size, exact=exact)
 
 
-def query_without_page() -> str:
-    """The current query string without its page number, for the pages' links."""
-    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
+def query_args(**changes) -> dict:
+    """The current query's arguments with ``changes`` (None removes one), for the links of a
+    list (pages, sorting, export): ``url_for(endpoint, **query_args(page=2))``."""
+    args = {key: [value for value in values if value != ""]
+            for key, values in request.args.lists()}
+    args = {key: values for key, values in args.items() if values}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return args

@@ -1,9 +1,5 @@
-"""The one permission table: which roles may take each action.
-
-Roles of a user: their STTS profile (STTS1/2/3, only with the web application), LOCAL_MANAGER
-(who has the rights of STTS3 in the desk), XML_SENDER, and the institution roles. Views are
-guarded with ``@requires(action)`` or declared ``@public``; a test fails for any other endpoint.
-"""
+"""The web guard over the permission table (``stts.rights``): views are guarded with
+``@requires(action)`` or declared ``@public``; a test fails for any other endpoint."""
 from __future__ import annotations
 
 import functools
@@ -11,86 +7,8 @@ import functools
 from flask import abort
 from flask_login import current_user
 
-from stts import fastsql
-
-ANY_USER = "ANY_USER"
-STTS_ALL = frozenset({"STTS1", "STTS2", "STTS3"})
-
-PERMISSIONS: dict[str, frozenset[str]] = {
-    # Every logged-in user: own account.
-    "account.own": frozenset({ANY_USER}),
-    "desk.home": STTS_ALL | {"XML_SENDER"},
-    # Dossier desk: the guide's profile matrix (shared/docs/domain.md).
-    "desk.request": STTS_ALL,
-    "desk.transfer": STTS_ALL,
-    "desk.modify": STTS_ALL,
-    "desk.search": STTS_ALL,
-    "desk.cease": frozenset({"STTS2", "STTS3"}),
-    "desk.cancel_action": frozenset({"STTS3"}),
-    "desk.tasks": frozenset({"STTS3"}),
-    "xml.send": frozenset({"XML_SENDER"}),
-    "xml.api": frozenset({"TECHNICAL_ACCOUNT"}),  # checked by stts.blueprints.api.bearer_token
-    # Local-manager console.
-    "console.users": frozenset({"LOCAL_MANAGER"}),
-    "console.structured_messages": frozenset({"LOCAL_MANAGER"}),
-    "console.activity": frozenset({"LOCAL_MANAGER"}),
-    # Institution back-office.
-    "backoffice.home": frozenset({"ACCESS_AGENT", "CASE_HANDLER", "AUDITOR"}),
-    "backoffice.access_requests": frozenset({"ACCESS_AGENT"}),
-    "backoffice.review": frozenset({"CASE_HANDLER"}),
-    "backoffice.register_feed": frozenset({"CASE_HANDLER"}),
-    "backoffice.audit": frozenset({"AUDITOR"}),
-}
-
-
-def roles_of(user) -> frozenset[str]:
-    """The user's roles, computed once per request (the user object lives for one request)."""
-    cached = getattr(user, "_stts_roles", None)
-    if cached is not None:
-        return cached
-    roles = {ANY_USER}
-    apps, profiles = set(), set()
-    for kind, code in fastsql.select("roles-of-user", _grants_query, user=user.id):
-        if kind == "application":
-            apps.add(code)
-        elif kind == "profile":
-            profiles.add(code)
-        else:
-            roles.add(code)
-    company = user.company
-    if user.is_local_manager and company.is_operator:
-        roles |= {"LOCAL_MANAGER", "STTS3"}
-        apps |= {"STTS_WEB", "STTS_XML"}
-    elif "STTS_WEB" in apps and company.is_operator:
-        roles |= profiles
-    if "STTS_XML" in apps and company.is_operator and company.xml_enabled:
-        roles.add("XML_SENDER")
-    user._stts_roles = frozenset(roles)
-    return user._stts_roles
-
-
-def _grants_query():
-    """A user's applications, STTS profile and institution roles, in one statement."""
-    from peewee import SQL
-
-    from stts.models import Application, InstitutionRole, UserApplication, UserProfile
-
-    user = fastsql.Param("user")
-    applications = (Application.select(SQL("'application'"), Application.code)
-                    .join(UserApplication).where(UserApplication.user == user))
-    profile = UserProfile.select(SQL("'profile'"), UserProfile.profile).where(
-        UserProfile.user == user)
-    institution = InstitutionRole.select(SQL("'institution'"), InstitutionRole.role).where(
-        InstitutionRole.user == user)
-    return (applications + profile + institution).tuples()
-
-
-def allowed(user, action: str) -> bool:
-    if action not in PERMISSIONS:
-        raise KeyError(f"unknown action {action!r}")
-    if user is None or not user.is_authenticated:
-        return False
-    return bool(PERMISSIONS[action] & roles_of(user))
+from stts.auth import login_manager
+from stts.rights import allowed, check_action
 
 
 def can(action: str) -> bool:
@@ -100,15 +18,12 @@ def can(action: str) -> bool:
 
 def requires(action: str):
     """Guard a view: 401 for anonymous users, 403 without the right."""
-    if action not in PERMISSIONS:
-        raise KeyError(f"unknown action {action!r}")
+    check_action(action)
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from stts.auth import login_manager
-
                 return login_manager.unauthorized()
             if not allowed(current_user, action):
                 abort(403)

@@ -17,7 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 os.environ.setdefault("STTS_HUEY_IMMEDIATE", "1")
 
-from stts import create_app  # noqa: E402
+from stts.app import create_app  # noqa: E402
 from stts.db import database  # noqa: E402
 from stts.demo import DEMO_PASSWORD  # noqa: E402
 

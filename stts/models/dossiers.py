@@ -1,6 +1,7 @@
 """The dossier desk: eligibility snapshot, beneficiaries, dossiers, their actions and tasks."""
 from peewee import (
     SQL,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateField,
@@ -22,6 +23,8 @@ STATES = ("INCOMPLETE", "SUBMITTED", "REVIEW", "APPROVED", "ACTIVE", "REJECTED",
           "ENDED", "CANCELLED")
 # A person or household has at most one dossier in these states, across all operators.
 LIVE_STATES = ("INCOMPLETE", "SUBMITTED", "REVIEW", "APPROVED", "ACTIVE")
+# The same list as an SQL literal, for partial indexes and hand-written statements.
+LIVE_STATES_SQL = ", ".join(f"'{state}'" for state in LIVE_STATES)
 TASK_TYPES = ("ENTER_MISSING_DATA", "CLOSE_FILE", "TERMINATE_REDUCTION", "ADDRESS_CHANGED",
               "BENEFICIARY_DECEASED", "TRANSFERRED_AWAY", "DECISION_TAKEN")
 CEASE_REASONS = ("CUSTOMER_REQUEST", "END_OF_CONTRACT", "NOT_ELIGIBLE", "DEATH", "MOVED", "OTHER")
@@ -105,7 +108,7 @@ class Dossier(BaseModel):
 
 Dossier.add_index(
     Dossier.index(Dossier.household_key, unique=True, name="dossier_one_live_per_household")
-    .where(SQL("state IN ('INCOMPLETE', 'SUBMITTED', 'REVIEW', 'APPROVED', 'ACTIVE')"))
+    .where(SQL(f"state IN ({LIVE_STATES_SQL})"))
 )
 
 
@@ -151,7 +154,8 @@ class Task(BaseModel):
 
 
 class DeskJob(BaseModel):
-    """A background job with visible progress (the yearly check, Register imports)."""
+    """A background job with visible progress (the yearly check, Register imports); its
+    lifecycle (lease, progress, resume) is ``stts.worker.runner``'s."""
 
     kind = CharField(max_length=20)
     state = CharField(max_length=10, default="QUEUED")
@@ -161,6 +165,16 @@ class DeskJob(BaseModel):
     started_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow, null=True)
+    # Where a resumed run starts again (a line number, the last dossier id...), committed
+    # together with the progress it stands for.
+    position = BigIntegerField(default=0)
+    input_name = CharField(max_length=64, null=True)  # the job's input file in the instance
+    lease_token = CharField(max_length=32, null=True)
+    lease_until = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "updated_at"), False),)
 
 
 class RegisterEvent(BaseModel):

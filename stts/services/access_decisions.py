@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,8 +27,11 @@ from stts.passwords import generate_provisional_password
 from stts.services import Conflict, ServiceError
 from stts.services.access_requests import PROCESSING_DAYS, get_request, normalize_ticket
 from stts.services.audit import pseudonymize, record_event
+from stts.services.authentication import set_provisional_password
+from stts.services.notifications import queue_mail
 from stts.services.sessions import end_all_sessions
 from stts.text import search_key
+from stts.worker import worker
 
 PAGE_SIZE = 20
 
@@ -119,9 +122,6 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
     On replacement the previous local manager loses the rights (and sessions) first, in the
     same transaction, because the schema allows one local manager per company.
     """
-    from stts.services.authentication import set_provisional_password
-    from stts.services.notifications import queue_mail
-
     password = generate_provisional_password()
     with write_transaction():
         row = _locked(request_id, version)
@@ -129,7 +129,7 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
             raise ServiceError(_l("Record the signed original before approving."))
         if not row.signer_active and not row.gazette_received:
             raise ServiceError(_l("The copy of the Official Gazette has not arrived yet."))
-        company = _company_for(row)
+        company = _company_for(row, actor)
         current = User.get_or_none((User.company == company) & User.is_local_manager)
         if current is not None and not row.replace_manager:
             raise ServiceError(_l("This company has a local manager now and the request does "
@@ -140,7 +140,7 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
             end_all_sessions(current.id)
             record_event("user.local_manager_revoked", actor=actor, company_id=company.id,
                          object_type="user", object_id=current.id, access_request=row.id)
-        user = _manager_account(row, company)
+        user = _manager_account(row, company, actor)
         set_provisional_password(user, password, actor=actor)
         with force_locale(row.manager_language):
             subject, body = _credentials_mail(row, user, company, password)
@@ -151,18 +151,13 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
         record_event("access_request.approved", actor=actor, company_id=company.id,
                      object_type="access_request", object_id=row.id, manager_user=user.id,
                      previous_manager=current.id if current is not None else None)
-    from stts.jobs import deliver_mail
-
-    deliver_mail()
+    worker.enqueue("mail.deliver")
     return user
 
 
 def reissue_credentials(request_id: int, version: int, *, actor) -> None:
     """New provisional credentials for an approved request whose local manager has not
     completed the first login (the previous ones expired or were used)."""
-    from stts.services.authentication import set_provisional_password
-    from stts.services.notifications import queue_mail
-
     password = generate_provisional_password()
     with write_transaction():
         row = _locked(request_id, version)
@@ -179,12 +174,10 @@ def reissue_credentials(request_id: int, version: int, *, actor) -> None:
         _bump(row)
         record_event("access_request.credentials_reissued", actor=actor, company_id=company.id,
                      object_type="access_request", object_id=row.id, manager_user=user.id)
-    from stts.jobs import deliver_mail
-
-    deliver_mail()
+    worker.enqueue("mail.deliver")
 
 
-def _company_for(row: AccessRequest) -> Company:
+def _company_for(row: AccessRequest, actor) -> Company:
     company = Company.get_or_none(Company.enterprise_number == row.enterprise_number)
     if company is not None and not company.is_operator:
         raise ServiceError(_l("This enterprise cannot designate a local manager here."))
@@ -196,8 +189,8 @@ def _company_for(row: AccessRequest) -> Company:
         company = Company.create(enterprise_number=row.enterprise_number,
                                  onss_number=row.onss_number, name=row.company_name,
                                  category=row.category, is_operator=True)
-        record_event("company.created", company_id=company.id, object_type="company",
-                     object_id=company.id, access_request=row.id)
+        record_event("company.created", actor=actor, company_id=company.id,
+                     object_type="company", object_id=company.id, access_request=row.id)
         return company
     before = {"name": company.name, "category": company.category,
               "onss_number": company.onss_number}
@@ -206,12 +199,13 @@ def _company_for(row: AccessRequest) -> Company:
     if before != after:
         Company.update(version=Company.version + 1, **after).where(
             Company.id == company.id).execute()
-        record_event("company.updated", company_id=company.id, object_type="company",
-                     object_id=company.id, before=before, after=after, access_request=row.id)
+        record_event("company.updated", actor=actor, company_id=company.id,
+                     object_type="company", object_id=company.id, before=before, after=after,
+                     access_request=row.id)
     return Company.get_by_id(company.id)
 
 
-def _manager_account(row: AccessRequest, company: Company) -> User:
+def _manager_account(row: AccessRequest, company: Company, actor) -> User:
     """The local manager's account: the person's existing account in the company, or a new
     one with a provisional username to be replaced at first login."""
     user = User.get_or_none((User.company == company)
@@ -223,22 +217,22 @@ def _manager_account(row: AccessRequest, company: Company) -> User:
     if user is not None:
         User.update(is_local_manager=True, version=User.version + 1, **names).where(
             User.id == user.id).execute()
-        record_event("user.local_manager_granted", company_id=company.id, object_type="user",
-                     object_id=user.id, access_request=row.id)
+        record_event("user.local_manager_granted", actor=actor, company_id=company.id,
+                     object_type="user", object_id=user.id, access_request=row.id)
         return User.get_by_id(user.id)
     user = User.create(company=company, username="lm-" + secrets.token_hex(6),
                        username_provisional=True, national_number=row.manager_national_number,
                        # "!" is no argon2 hash: nothing logs in until the provisional password
                        # is set just below, in the same transaction.
                        password_hash="!", is_local_manager=True, **names)  # noqa: S106
-    record_event("user.created", company_id=company.id, object_type="user", object_id=user.id,
-                 local_manager=True, access_request=row.id,
+    record_event("user.created", actor=actor, company_id=company.id, object_type="user",
+                 object_id=user.id, local_manager=True, access_request=row.id,
                  national_number=pseudonymize(row.manager_national_number))
     return user
 
 
 def _credentials_mail(row: AccessRequest, user: User, company: Company, password: str):
-    login_url = url_for("auth.login", _external=True) if has_request_context() else "/login"
+    login_url = current_app.config["PUBLIC_URL"].rstrip("/") + "/login"
     days = current_app.config["PROVISIONAL_PASSWORD_VALIDITY"].days
     subject = _("STTS: your provisional credentials as local manager")
     body = "\n\n".join([

@@ -68,15 +68,17 @@ def blank_draft() -> AccessRequestDraft:
     return AccessRequestDraft(key="", data="{}")
 
 
-def start_draft() -> AccessRequestDraft:
-    """A new draft; stale drafts (and their uploads) are cleaned up on the way."""
+def start_draft(*, address: str | None = None) -> AccessRequestDraft:
+    """A new draft; stale drafts (and their uploads) are cleaned up on the way. ``address``:
+    the anonymous visitor's, for the audit trail (as for every portal operation)."""
     limit = utcnow() - DRAFT_LIFETIME
     with database.atomic():
         for stale in AccessRequestDraft.select().where(AccessRequestDraft.updated_at < limit):
             _remove_upload(stale.gazette_file)
         AccessRequestDraft.delete().where(AccessRequestDraft.updated_at < limit).execute()
         draft = AccessRequestDraft.create(key=secrets.token_urlsafe(32))
-        record_event("access_request.draft_started", object_type="access_request")
+        record_event("access_request.draft_started", actor=None, address=address,
+                     object_type="access_request")
     return draft
 
 
@@ -159,7 +161,7 @@ def open_request_exists(enterprise_number: str) -> bool:
 
 
 def save_draft_step(draft: AccessRequestDraft, step: str, raw: dict, clean: dict,
-                    upload=None) -> None:
+                    upload=None, *, address: str | None = None) -> None:
     """Accept a validated step into the draft, applying the rules that span the wizard."""
     if step not in STEPS or step == "overview" or not step_allowed(draft, step):
         raise NotFound(_l("This step is not available."))
@@ -193,7 +195,8 @@ def save_draft_step(draft: AccessRequestDraft, step: str, raw: dict, clean: dict
                                   updated_at=utcnow()).where(
             AccessRequestDraft.key == draft.key).execute()
         draft.data, draft.gazette_file = json.dumps(data), gazette_file
-        record_event("access_request.step_saved", object_type="access_request", step=step,
+        record_event("access_request.step_saved", actor=None, address=address,
+                     object_type="access_request", step=step,
                      company_id=(clean.get("company_id") if step == "company" else None))
 
 
@@ -252,7 +255,8 @@ def normalize_ticket(text: str) -> str:
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
 
 
-def submit_access_request(draft: AccessRequestDraft) -> AccessRequest:
+def submit_access_request(draft: AccessRequestDraft, *,
+                          address: str | None = None) -> AccessRequest:
     """Turn a complete draft into a request with a ticket; the draft is removed."""
     if first_incomplete_step(draft) != "overview":
         raise ServiceError(_l("Some steps are not complete yet."))
@@ -262,7 +266,8 @@ def submit_access_request(draft: AccessRequestDraft) -> AccessRequest:
     with write_transaction():
         facts = company_facts(company["enterprise_number"], company["onss_number"])
         if facts["has_manager"] and not replace:
-            record_event("access_request.submitted", result="refused", object_type="access_request",
+            record_event("access_request.submitted", actor=None, address=address,
+                         result="refused", object_type="access_request",
                          company_id=facts["company_id"], reason="company has a local manager")
             raise ServiceError(ONE_MANAGER)
         try:
@@ -287,8 +292,9 @@ def submit_access_request(draft: AccessRequestDraft) -> AccessRequest:
         except IntegrityError:
             raise ServiceError(DUPLICATE_OPEN) from None
         AccessRequestDraft.delete().where(AccessRequestDraft.key == draft.key).execute()
-        record_event("access_request.submitted", object_type="access_request",
-                     object_id=request_row.id, company_id=facts["company_id"],
+        record_event("access_request.submitted", actor=None, address=address,
+                     object_type="access_request", object_id=request_row.id,
+                     company_id=facts["company_id"],
                      manager=pseudonymize(manager["national_number"]),
                      signer=pseudonymize(signer["national_number"]), replace=replace)
     return request_row
@@ -301,16 +307,18 @@ def get_request(request_id) -> AccessRequest:
     return row
 
 
-def follow_request(ticket: str, enterprise_number: str) -> AccessRequest:
+def follow_request(ticket: str, enterprise_number: str, *,
+                   address: str | None = None) -> AccessRequest:
     """The request only when both the ticket and the enterprise number match."""
     normalized = normalize_ticket(ticket)
     row = None
     if normalized:
         row = AccessRequest.get_or_none(AccessRequest.ticket == normalized)
     if row is None or not secrets.compare_digest(row.enterprise_number, enterprise_number):
-        record_event("access_request.followed", result="refused", object_type="access_request")
+        record_event("access_request.followed", actor=None, address=address, result="refused",
+                     object_type="access_request")
         raise NotFound(_l("No request matches this ticket and enterprise number. "
                           "Check both and try again."))
-    record_event("access_request.followed", object_type="access_request", object_id=row.id,
-                 company_id=row.company_id)
+    record_event("access_request.followed", actor=None, address=address,
+                 object_type="access_request", object_id=row.id, company_id=row.company_id)
     return row

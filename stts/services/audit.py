@@ -10,8 +10,7 @@ import hashlib
 import hmac
 import json
 
-from flask import current_app, has_request_context, request
-from flask_login import current_user
+from flask import current_app
 
 from stts import fastsql
 from stts.db import database, is_sqlite, utcnow
@@ -50,7 +49,8 @@ def _hashed_fields(event: AuditEvent) -> dict:
 def record_event(
     action: str,
     *,
-    actor=None,
+    actor,
+    address: str | None = None,
     company_id: int | None = None,
     object_type: str | None = None,
     object_id=None,
@@ -59,8 +59,9 @@ def record_event(
     after: dict | None = None,
     **details,
 ) -> AuditEvent:
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user._get_current_object()
+    """Append one event. ``actor``: the user who acts (None for the system or an anonymous
+    visitor); the source address is ``address``, or the one the actor came from
+    (``source_address``, set where the user was loaded for a request or a batch)."""
     payload = dict(details)
     if before is not None:
         payload["before"] = before
@@ -76,7 +77,7 @@ def record_event(
         object_id=str(object_id) if object_id is not None else None,
         result=result,
         details=json.dumps(payload, sort_keys=True, default=str),
-        ip=request.remote_addr if has_request_context() else None,
+        ip=address if address is not None else getattr(actor, "source_address", None),
     )
     # Every event is two statements built once per process (stts/fastsql.py): the chain's
     # last hash by primary key, and one INSERT. The lock (PostgreSQL) or the write

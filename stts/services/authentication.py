@@ -59,18 +59,22 @@ def is_locked(user: User) -> bool:
     )
 
 
-def authenticate(username: str, password: str) -> tuple[User, str]:
-    """Check credentials; returns the user and a new session token.
+def authenticate(username: str, password: str, *, address: str | None = None
+                 ) -> tuple[User, str]:
+    """Check credentials; returns the user and a new session token. ``address``: where the
+    attempt comes from (the audit trail).
 
     Raises LoginRefused with the same message whatever the reason, after the same
     amount of hashing work.
     """
     user = User.get_or_none(User.username == (username or "").strip())
+    if user is not None:
+        user.source_address = address
     if user is None or user.blocked or is_locked(user):
         verify_password(None, password)  # same cost as a real check
         if user is None:
-            record_event("auth.login", result="refused", object_type="user",
-                         reason="unknown username")
+            record_event("auth.login", actor=None, address=address, result="refused",
+                         object_type="user", reason="unknown username")
         else:
             record_event("auth.login", actor=user, object_type="user", object_id=user.id,
                          result="refused", reason="blocked" if user.blocked else "locked")

@@ -17,22 +17,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from stts.db import utcnow, write_transaction
 from stts.identifiers import InvalidIdentifier, clean_national_number
-from stts.jobs import huey, in_app_context
 from stts.models import Beneficiary, DeskJob, Dossier, RegisterEvent
 from stts.models.dossiers import LIVE_STATES
 from stts.services import Conflict, ServiceError
 from stts.services.audit import pseudonymize, record_event
-from stts.services.dossiers import _add_action, _audit, _save, _snapshot
+from stts.services.dossiers.records import add_action, audit, save, snapshot
 from stts.services.tasks import raise_task
+from stts.worker import worker
+from stts.worker.runner import LeaseLost, run_desk_job
 
 KIND = "REGISTER_IMPORT"
 COLUMNS = ("event_id", "kind", "national_number", "date", "street", "postcode", "city")
@@ -76,6 +79,10 @@ class ImportReport:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append([line, code, detail])
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ImportReport:
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__ if name in values})
 
     def as_dict(self) -> dict:
         return {"applied": self.applied, "address_changes": self.address_changes,
@@ -157,11 +164,11 @@ def _apply_address(event: dict, beneficiary: Beneficiary, report: ImportReport) 
         return
     Beneficiary.update(**new).where(Beneficiary.id == beneficiary.id).execute()
     for dossier in _live_dossiers(beneficiary):
-        _add_action(dossier, None, "ADDRESS_CHANGE", dossier.state, before=old, after=new,
+        add_action(dossier, None, "ADDRESS_CHANGE", dossier.state, before=old, after=new,
                     reason=f"National Register {event['date'].isoformat()}", company_id=None)
         raise_task("ADDRESS_CHANGED", dossier, dossier.company_id,
                    details={"customer_number": dossier.customer_number, **new})
-        _audit("register.address_changed", dossier, event_id=event["event_id"])
+        audit("register.address_changed", dossier, None, event_id=event["event_id"])
     report.address_changes += 1
 
 
@@ -169,19 +176,19 @@ def _apply_death(event: dict, beneficiary: Beneficiary, report: ImportReport) ->
     Beneficiary.update(deceased_on=event["date"]).where(Beneficiary.id == beneficiary.id).execute()
     for dossier in _live_dossiers(beneficiary):
         fields = ("state", "end_date", "end_reason")
-        before = _snapshot(dossier, fields)
+        before = snapshot(dossier, fields)
         state_before = dossier.state
         end = max(event["date"], dossier.activation_date or event["date"])
-        _save(dossier, dossier.version, {"state": "ENDED", "end_date": end,
+        save(dossier, dossier.version, {"state": "ENDED", "end_date": end,
                                          "end_reason": "DEATH"})
-        after = _snapshot(dossier, fields)
-        _add_action(dossier, None, "DEATH", state_before, before=before, after=after,
+        after = snapshot(dossier, fields)
+        add_action(dossier, None, "DEATH", state_before, before=before, after=after,
                     reason=f"National Register {event['date'].isoformat()}", company_id=None)
         details = {"customer_number": dossier.customer_number,
                    "phone_number": dossier.phone_number, "reason": "DEATH"}
         raise_task("TERMINATE_REDUCTION", dossier, dossier.company_id, details=details)
         raise_task("BENEFICIARY_DECEASED", dossier, dossier.company_id, details=details)
-        _audit("register.death", dossier, event_id=event["event_id"], before=before,
+        audit("register.death", dossier, None, event_id=event["event_id"], before=before,
                after=after)
     report.deaths += 1
 
@@ -213,9 +220,12 @@ def apply_event(event: dict, report: ImportReport) -> str:
     return "applied"
 
 
-def import_register(text: str, job_id: int | None = None) -> ImportReport:
-    """Import the whole file; updates the job's progress every ``PROGRESS_EVERY`` lines."""
-    report = ImportReport()
+def import_register(text: str, progress=None, *, actor=None) -> ImportReport:
+    """Import the whole file. Within a job, ``progress`` (``stts.worker.runner.Progress``)
+    records the report every ``PROGRESS_EVERY`` lines and where a resumed run starts."""
+    report = ImportReport.from_dict(progress.result) if progress and progress.position else \
+        ImportReport()
+    start = progress.position if progress is not None else 0
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
@@ -227,16 +237,20 @@ def import_register(text: str, job_id: int | None = None) -> ImportReport:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         done += 1
+        if done <= start:
+            continue  # applied by the run this one resumes
         try:
             apply_event(parse_line(row), report)
         except LineError as error:
             report.add_error(reader.line_num, error.code, error.detail)
         except Conflict:
             report.add_error(reader.line_num, "changed_meanwhile")
-        if job_id is not None and done % PROGRESS_EVERY == 0:
-            DeskJob.update(done=done, result=json.dumps(report.as_dict())
-                           ).where(DeskJob.id == job_id).execute()
-    record_event("register.imported", object_type="desk_job", object_id=job_id,
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress.save(done=done, position=done, result=report.as_dict())
+    if progress is not None:
+        progress.save(done=done, position=done, result=report.as_dict())
+    record_event("register.imported", actor=actor, object_type="desk_job",
+                 object_id=progress.job.id if progress is not None else None,
                  **{k: v for k, v in report.as_dict().items() if k != "errors"})
     return report
 
@@ -244,34 +258,49 @@ def import_register(text: str, job_id: int | None = None) -> ImportReport:
 # --- the background job -------------------------------------------------------------------------
 
 def start_register_import(user, raw: bytes) -> DeskJob:
-    """Check the upload (encoding, header), create the job and queue it. The file's text
-    travels with the queued task (huey storage), never to a public folder."""
+    """Check the upload (encoding, header), keep it in the instance folder as the job's
+    input, create the job and queue it. The file is deleted when the job ends."""
     text = decode(raw)
     total = check_header(text)
+    name = store_input(raw)
     job = DeskJob.create(kind=KIND, state="QUEUED", total=total, started_by=user.id,
-                         created_at=utcnow())
-    record_event("register.import_started", object_type="desk_job", object_id=job.id,
-                 lines=total, size=len(raw))
-    register_import_job(job.id, text)
+                         created_at=utcnow(), input_name=name)
+    record_event("register.import_started", actor=user, object_type="desk_job",
+                 object_id=job.id, lines=total, size=len(raw))
+    worker.enqueue("desk_job.run", job.id)
     return job
 
 
-def run_register_import(job_id: int, text: str) -> DeskJob:
-    job = DeskJob.get_by_id(job_id)
-    if job.state != "QUEUED":
-        return job
-    DeskJob.update(state="RUNNING").where(DeskJob.id == job_id).execute()
+def store_input(raw: bytes) -> str:
+    """Write a job's input to a new random file of the instance's ``jobs`` folder."""
+    name = secrets.token_hex(16) + ".csv"
+    fd = os.open(_input_path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(raw)
+    return name
+
+
+def _input_path(name: str) -> str:
+    folder = os.path.join(current_app.instance_path, "jobs")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return os.path.join(folder, os.path.basename(name))
+
+
+def run_register_import(job_id: int) -> DeskJob:
+    """Run (or resume) the job; returns it as it stands."""
+    return run_desk_job(job_id, _import_input) or DeskJob.get_by_id(job_id)
+
+
+def _import_input(job: DeskJob, progress) -> dict:
+    path = _input_path(job.input_name)
+    with open(path, "rb") as handle:
+        text = decode(handle.read())
     try:
-        report = import_register(text, job_id=job_id)
-    except Exception:
-        DeskJob.update(state="FAILED", finished_at=utcnow()).where(DeskJob.id == job_id).execute()
+        report = import_register(text, progress)
+    except LeaseLost:
+        raise  # another worker continues with the file
+    except BaseException:
+        os.unlink(path)
         raise
-    DeskJob.update(state="DONE", done=job.total, result=json.dumps(report.as_dict()),
-                   finished_at=utcnow()).where(DeskJob.id == job_id).execute()
-    return DeskJob.get_by_id(job_id)
-
-
-@huey.task()
-@in_app_context
-def register_import_job(job_id: int, text: str):
-    return run_register_import(job_id, text).state
+    os.unlink(path)
+    return report.as_dict()

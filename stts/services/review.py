@@ -21,7 +21,7 @@ from stts.models import Beneficiary, Company, Dossier, DossierAction
 from stts.pagination import Page, paginate_ids
 from stts.services import NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
-from stts.services.dossiers import _add_action, _audit, _check_version, _save, _snapshot
+from stts.services.dossiers.records import add_action, audit, check_version, save, snapshot
 from stts.services.tasks import raise_task
 
 PAGE_SIZE = 25
@@ -85,7 +85,8 @@ def load_for_review(dossier_id) -> Dossier:
 def view_for_review(user, dossier_id) -> Dossier:
     """The dossier for the review page; the consultation is recorded."""
     dossier = _load(dossier_id)
-    record_event("review.dossier_viewed", object_type="dossier", object_id=dossier.id,
+    record_event("review.dossier_viewed", actor=user, object_type="dossier",
+                 object_id=dossier.id,
                  person=pseudonymize(dossier.beneficiary.national_number),
                  operator=dossier.company_id)
     return dossier
@@ -136,19 +137,19 @@ def decide_dossier(user, dossier_id, version, decision: str, reason: str) -> Dos
     reason = _reason(reason)
     with write_transaction():
         dossier = _load(dossier_id)
-        expected = _check_version(dossier, version)
+        expected = check_version(dossier, version)
         _in_review(dossier)
         fields = ("state", "decision_date", "decision_reason")
-        before = _snapshot(dossier, fields)
-        _save(dossier, expected, {"state": DECISIONS[decision], "decision_date": date.today(),
-                                  "decision_reason": reason})
-        after = _snapshot(dossier, fields)
-        _add_action(dossier, user, decision, "REVIEW", before=before, after=after,
-                    reason=reason, company_id=None)
+        before = snapshot(dossier, fields)
+        save(dossier, expected, {"state": DECISIONS[decision], "decision_date": date.today(),
+                                 "decision_reason": reason})
+        after = snapshot(dossier, fields)
+        add_action(dossier, user, decision, "REVIEW", before=before, after=after,
+                   reason=reason, company_id=None)
         raise_task("DECISION_TAKEN", dossier, dossier.company_id,
                    details={"decision": DECISIONS[decision]})
-        _audit("review.approved" if decision == "APPROVE" else "review.rejected", dossier,
-               before=before, after=after)
+        audit("review.approved" if decision == "APPROVE" else "review.rejected", dossier, user,
+              before=before, after=after)
     return dossier
 
 
@@ -161,14 +162,14 @@ def ask_documents(user, dossier_id, version, due: date, reason: str) -> Dossier:
         raise ServiceError(_l("The due date must be within a year."), field="due_date")
     with write_transaction():
         dossier = _load(dossier_id)
-        expected = _check_version(dossier, version)
+        expected = check_version(dossier, version)
         _in_review(dossier)
-        before = _snapshot(dossier, ("documents_due",))
-        _save(dossier, expected, {"documents_due": due})
-        after = _snapshot(dossier, ("documents_due",))
-        _add_action(dossier, user, "ASK_DOCUMENTS", "REVIEW", before=before, after=after,
+        before = snapshot(dossier, ("documents_due",))
+        save(dossier, expected, {"documents_due": due})
+        after = snapshot(dossier, ("documents_due",))
+        add_action(dossier, user, "ASK_DOCUMENTS", "REVIEW", before=before, after=after,
                     reason=reason, company_id=None)
-        _audit("review.documents_asked", dossier, before=before, after=after)
+        audit("review.documents_asked", dossier, user, before=before, after=after)
     return dossier
 
 
@@ -184,18 +185,18 @@ def close_file(user, dossier_id, version, reason: str | None = None) -> Dossier:
     reason = _reason(reason, required=False)
     with write_transaction():
         dossier = _load(dossier_id)
-        expected = _check_version(dossier, version)
+        expected = check_version(dossier, version)
         _in_review(dossier)
         if not can_close(dossier):
             raise ServiceError(_l("The file can be closed only after the due date of the "
                                   "documents has passed."))
         fields = ("state", "decision_date", "decision_reason")
-        before = _snapshot(dossier, fields)
-        _save(dossier, expected, {"state": "CLOSED", "decision_date": date.today(),
+        before = snapshot(dossier, fields)
+        save(dossier, expected, {"state": "CLOSED", "decision_date": date.today(),
                                   "decision_reason": reason or "documents came too late"})
-        after = _snapshot(dossier, fields)
-        _add_action(dossier, user, "CLOSE", "REVIEW", before=before, after=after,
+        after = snapshot(dossier, fields)
+        add_action(dossier, user, "CLOSE", "REVIEW", before=before, after=after,
                     reason=reason, company_id=None)
         raise_task("CLOSE_FILE", dossier, dossier.company_id)
-        _audit("review.closed", dossier, before=before, after=after)
+        audit("review.closed", dossier, user, before=before, after=after)
     return dossier

@@ -100,7 +100,7 @@ def process_task(user, task_id, note: str) -> Task:
         if rows != 1:
             raise ServiceError(_l("This task was already processed."), field="note")
         task.state, task.note, task.processed_by, task.processed_at = "DONE", note, user.id, now
-        record_event("task.processed", object_type="task", object_id=task.id,
+        record_event("task.processed", actor=user, object_type="task", object_id=task.id,
                      company_id=user.company_id, task_type=task.type, dossier=task.dossier_id)
     return task
 

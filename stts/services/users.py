@@ -25,6 +25,7 @@ from stts.models import (
     UserProfile,
 )
 from stts.models.console import RetiredUsername
+from stts.pagination import Page, paginate
 from stts.passwords import generate_provisional_password, hash_password
 from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import pseudonymize, record_event
@@ -177,24 +178,18 @@ def search_query(manager: User, criteria: UserCriteria):
 
 
 @dataclass
-class UserPage:
-    users: list
-    total: int
-    page: int
-    pages: int
-    criteria: UserCriteria
-    states: dict = field(default_factory=dict)
+class UserPage(Page):
+    """A page of users (``rows``) with the criteria that found them."""
+
+    criteria: UserCriteria = field(default_factory=UserCriteria)
 
 
 def search_users(manager: User, criteria: UserCriteria, page: int = 1,
                  page_size: int = PAGE_SIZE) -> UserPage:
-    query = search_query(manager, criteria)
-    total = query.count()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
-    users = list(query.paginate(page, page_size))
-    _decorate(users)
-    return UserPage(users=users, total=total, page=page, pages=pages, criteria=criteria)
+    found = paginate(search_query(manager, criteria), page, page_size)
+    _decorate(found.rows)
+    return UserPage(rows=found.rows, page=found.page, total=found.total, size=found.size,
+                    criteria=criteria)
 
 
 def _decorate(users) -> None:
@@ -463,3 +458,13 @@ def update_own_data(manager: User, *, email: str, company_email: str, language: 
                      after={"email": email, "language": language,
                             "company_email": company_email})
 
+
+
+def set_language(user: User, language: str) -> None:
+    """The user's own choice of language (any user, from the language switch)."""
+    if user.language == language:
+        return
+    with write_transaction():
+        User.update(language=language).where(User.id == user.id).execute()
+        record_event("user.language_changed", actor=user, object_type="user", object_id=user.id,
+                     after={"language": language})

@@ -16,18 +16,18 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from stts.db import database, utcnow, write_transaction
+from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
-from stts.jobs import huey, in_app_context
 from stts.models import Beneficiary, DeskJob, Dossier
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event
-from stts.services.dossiers import _add_action, _audit, _save, _snapshot
+from stts.services.dossiers.records import add_action, audit, save, snapshot
 from stts.services.tasks import raise_task
+from stts.worker import worker
+from stts.worker.runner import DESK_JOB_RUNNING, LeaseLost, run_desk_job
 
 KIND = "YEARLY_CHECK"
 BATCH_SIZE = 200
-RUNNING_STATES = ("QUEUED", "RUNNING")
 STALE_AFTER = timedelta(hours=6)  # a job whose worker died does not block the next one
 
 
@@ -35,15 +35,16 @@ def start_yearly_check(user) -> DeskJob:
     """Create the job and queue it. Refused while another yearly check is running."""
     with write_transaction():
         running = (DeskJob.select().where((DeskJob.kind == KIND)
-                                          & DeskJob.state.in_(RUNNING_STATES)
+                                          & DeskJob.state.in_(DESK_JOB_RUNNING)
                                           & (DeskJob.created_at > utcnow() - STALE_AFTER))
                    .first())
         if running is not None:
             raise ServiceError(_l("A yearly check is already running."))
         job = DeskJob.create(kind=KIND, state="QUEUED", started_by=user.id, created_at=utcnow(),
                              total=Dossier.select().where(Dossier.state == "ACTIVE").count())
-        record_event("yearly_check.started", object_type="desk_job", object_id=job.id)
-    yearly_check_job(job.id)
+        record_event("yearly_check.started", actor=user, object_type="desk_job",
+                     object_id=job.id)
+    worker.enqueue("desk_job.run", job.id)
     return job
 
 
@@ -76,33 +77,39 @@ def _end_if_not_eligible(dossier: Dossier, today: date) -> str:
         if current is None or current.state != "ACTIVE":
             return "skipped"
         fields = ("state", "end_date", "end_reason")
-        before = _snapshot(current, fields)
+        before = snapshot(current, fields)
         end = max(today, current.activation_date or today)
         try:
-            _save(current, current.version, {"state": "ENDED", "end_date": end,
+            save(current, current.version, {"state": "ENDED", "end_date": end,
                                              "end_reason": "NOT_ELIGIBLE"})
         except Conflict:
             return "skipped"
-        after = _snapshot(current, fields)
-        _add_action(current, None, "YEARLY_CHECK", "ACTIVE", before=before, after=after,
+        after = snapshot(current, fields)
+        add_action(current, None, "YEARLY_CHECK", "ACTIVE", before=before, after=after,
                     reason="no longer eligible", company_id=None)
         raise_task("TERMINATE_REDUCTION", current, current.company_id,
                    details={"customer_number": current.customer_number,
                             "phone_number": current.phone_number, "reason": "NOT_ELIGIBLE"})
-        _audit("yearly_check.ended", current, before=before, after=after)
+        audit("yearly_check.ended", current, None, before=before, after=after)
     return "ended"
 
 
 def run_yearly_check(job_id: int, batch_size: int = BATCH_SIZE) -> DeskJob:
-    """The job's body: walk ACTIVE dossiers by id (keyset pagination), batch by batch."""
-    job = DeskJob.get_by_id(job_id)
-    if job.state not in RUNNING_STATES:
-        return job
+    """Run (or resume) the job; returns it as it stands (unchanged when it was finished or
+    another worker holds it)."""
+    return (run_desk_job(job_id, lambda job, progress: _check_all(job, progress, batch_size))
+            or DeskJob.get_by_id(job_id))
+
+
+def _check_all(job: DeskJob, progress, batch_size: int) -> dict:
+    """The job's body: walk ACTIVE dossiers by id (keyset pagination), batch by batch; a
+    resumed run starts after the last dossier of the last committed batch."""
     today = date.today()
     counts = {"checked": 0, "ended": 0, "kept": 0, "unknown": 0, "skipped": 0}
-    total = Dossier.select().where(Dossier.state == "ACTIVE").count()
-    DeskJob.update(state="RUNNING", total=total, done=0).where(DeskJob.id == job_id).execute()
-    last_id = 0
+    counts.update(progress.result)
+    last_id = progress.position
+    total = job.total if last_id else Dossier.select().where(Dossier.state == "ACTIVE").count()
+    progress.save(done=counts["checked"], position=last_id, result=counts, total=total)
     try:
         while True:
             batch = list(Dossier.select(Dossier, Beneficiary).join(Beneficiary)
@@ -114,23 +121,16 @@ def run_yearly_check(job_id: int, batch_size: int = BATCH_SIZE) -> DeskJob:
                 counts[_end_if_not_eligible(dossier, today)] += 1
                 counts["checked"] += 1
             last_id = batch[-1].id
-            with database.atomic():
-                DeskJob.update(done=counts["checked"], total=max(total, counts["checked"]),
-                               result=json.dumps(counts)).where(DeskJob.id == job_id).execute()
-    except Exception:
-        DeskJob.update(state="FAILED", result=json.dumps(counts), finished_at=utcnow()
-                       ).where(DeskJob.id == job_id).execute()
-        record_event("yearly_check.failed", object_type="desk_job", object_id=job_id,
-                     result="error", **counts)
+            progress.save(done=counts["checked"], position=last_id, result=counts,
+                          total=max(total, counts["checked"]))
+    except LeaseLost:
         raise
-    DeskJob.update(state="DONE", done=counts["checked"], total=counts["checked"],
-                   result=json.dumps(counts), finished_at=utcnow()
-                   ).where(DeskJob.id == job_id).execute()
-    record_event("yearly_check.finished", object_type="desk_job", object_id=job_id, **counts)
-    return DeskJob.get_by_id(job_id)
-
-
-@huey.task()
-@in_app_context
-def yearly_check_job(job_id: int):
-    return run_yearly_check(job_id).state
+    except Exception:
+        record_event("yearly_check.failed", actor=None, object_type="desk_job",
+                     object_id=job.id, result="error", **counts)
+        raise
+    progress.save(done=counts["checked"], position=last_id, result=counts,
+                  total=counts["checked"])
+    record_event("yearly_check.finished", actor=None, object_type="desk_job", object_id=job.id,
+                 **counts)
+    return counts

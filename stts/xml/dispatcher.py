@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 
 from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
 from stts.models import User
-from stts.permissions import ANY_USER, PERMISSIONS, allowed
+from stts.rights import ANY_USER, PERMISSIONS, allowed
 from stts.services import ServiceError
-from stts.services import dossiers as desk
+from stts.services.dossiers import cancelling, changes, reading, requesting
+from stts.services.dossiers.records import COMMERCIAL
 
-# The desk action each message type needs (stts/permissions.py).
+# The desk action each message type needs (stts/rights.py).
 RIGHTS = {
     "Request": "desk.request",
     "Transfer": "desk.transfer",
@@ -118,51 +119,51 @@ def _request(sender, data):
               "last_name": data.get("LastName"), "first_name": data.get("FirstName"),
               "street": data.get("Street"), "postcode": data.get("Postcode"),
               "city": data.get("City"), **_commercial(data)}
-    return desk.request_tariff(sender, values)
+    return requesting.request_tariff(sender, values)
 
 
 def _transfer(sender, data):
     values = {**_commercial(data),
               "activation_date": _date(data.get("ActivationDate"), "activation_date"),
               "invoice_date": _date(data.get("InvoiceDate"), "invoice_date")}
-    return desk.transfer_tariff(sender, _nrn(data["NationalNumber"]), values)
+    return requesting.transfer_tariff(sender, _nrn(data["NationalNumber"]), values)
 
 
 def _complete(sender, data):
-    dossier = desk.load_dossier(sender, _dossier_id(data))
+    dossier = reading.load_dossier(sender, _dossier_id(data))
     if dossier.state != "INCOMPLETE":
         raise ServiceError(_l("This dossier is not waiting for missing data."))
     values = _merged(dossier, data)
     missing = [tag for tag, name in COMMERCIAL_TAGS.items()
-               if name in desk.COMMERCIAL and not values.get(name)]
+               if name in COMMERCIAL and not values.get(name)]
     if missing:
         raise ServiceError(_l("The data is still incomplete; missing: %(fields)s.",
                               fields=", ".join(missing)))
-    return desk.modify_dossier(sender, dossier.id, _version(data, dossier), values)
+    return changes.modify_dossier(sender, dossier.id, _version(data, dossier), values)
 
 
 def _modify(sender, data):
-    dossier = desk.load_dossier(sender, _dossier_id(data))
-    return desk.modify_dossier(sender, dossier.id, _version(data, dossier),
+    dossier = reading.load_dossier(sender, _dossier_id(data))
+    return changes.modify_dossier(sender, dossier.id, _version(data, dossier),
                                _merged(dossier, data))
 
 
 def _cease(sender, data):
-    dossier = desk.load_dossier(sender, _dossier_id(data))
-    return desk.cease_dossier(sender, dossier.id, _version(data, dossier), data["Reason"],
+    dossier = reading.load_dossier(sender, _dossier_id(data))
+    return changes.cease_dossier(sender, dossier.id, _version(data, dossier), data["Reason"],
                               _date(data["EffectiveDate"], "effective_date"),
                               data.get("Note") or None)
 
 
 def _cancel(sender, data):
-    dossier = desk.load_dossier(sender, _dossier_id(data))
+    dossier = reading.load_dossier(sender, _dossier_id(data))
     action_id = data.get("ActionId")
     if not action_id:
-        action = desk.last_action(dossier)
+        action = cancelling.last_action(dossier)
         if action is None:
             raise ServiceError(_l("This dossier has no action to cancel."))
         action_id = action.id
-    return desk.cancel_last_action(sender, dossier.id, _version(data, dossier), action_id,
+    return cancelling.cancel_last_action(sender, dossier.id, _version(data, dossier), action_id,
                                    data["Reason"])
 
 

@@ -62,7 +62,7 @@ def live_server(db_config, live_instance):
         "STTS_AUDIT_HMAC_KEY": "browser-test-audit",
         "STTS_SESSION_COOKIE_SECURE": "false",
         "STTS_HUEY_IMMEDIATE": "1",
-        "STTS_HUEY_DB": str(live_instance / "huey.sqlite3"),
+        "STTS_HUEY_SQLITE_PATH": str(live_instance / "huey.sqlite3"),
     }
     env.pop("DATABASE_URL", None)
     if "DATABASE_URL" in db_config:

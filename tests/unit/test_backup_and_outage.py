@@ -1,7 +1,7 @@
 """Backups restore with the same rows; a missing database gives a clear page."""
 import sqlite3
 
-from stts import create_app
+from stts.app import create_app
 from stts.db import database, is_sqlite
 from stts.services.audit import record_event
 from stts.services.backup import backup_sqlite, table_counts
@@ -15,7 +15,7 @@ def test_backup_restores_with_integrity_and_counts(app, tmp_path):
         with pytest.raises(RuntimeError, match="pg_dump"):
             backup_sqlite(str(tmp_path / "x.sqlite3"))
         return
-    record_event("test.before_backup")
+    record_event("test.before_backup", actor=None)
     destination = tmp_path / "backup.sqlite3"
     counts = backup_sqlite(str(destination))
     live = table_counts(sqlite3.connect(database.obj.database))

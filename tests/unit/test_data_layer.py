@@ -51,7 +51,7 @@ def test_one_account_per_person_per_company(app):
 
 
 def test_audit_orm_refuses_updates_and_deletes(app):
-    event = record_event("test.event", object_type="thing", object_id=1)
+    event = record_event("test.event", actor=None, object_type="thing", object_id=1)
     with pytest.raises(PermissionError):
         event.save()
     with pytest.raises(PermissionError):
@@ -63,7 +63,7 @@ def test_audit_orm_refuses_updates_and_deletes(app):
 
 
 def test_audit_database_triggers_refuse_updates_and_deletes(app):
-    record_event("test.event", object_type="thing", object_id=1)
+    record_event("test.event", actor=None, object_type="thing", object_id=1)
     for sql in ("UPDATE audit_event SET action = 'forged'", "DELETE FROM audit_event"):
         with pytest.raises(Exception, match="append-only"), database.atomic():
             database.execute_sql(sql)
@@ -71,7 +71,7 @@ def test_audit_database_triggers_refuse_updates_and_deletes(app):
 
 def test_audit_chain_detects_an_edited_row(app):
     for number in range(5):
-        record_event("test.event", object_type="thing", object_id=number)
+        record_event("test.event", actor=None, object_type="thing", object_id=number)
     assert verify_chain() == []
     target = AuditEvent.select().order_by(AuditEvent.id.desc()).offset(2).first()
     # Edit a row behind the application's back (triggers dropped, as an intruder would).

@@ -12,7 +12,7 @@ from stts.demo_dossiers import DEMO, person
 from stts.models import Beneficiary, Dossier, User
 from stts.models.dossiers import CATEGORIES
 from stts.services import Conflict, ServiceError
-from stts.services import dossiers as service
+from stts.services.dossiers import changes, requesting
 
 COMMERCIAL = {"service": "FIXED", "phone_number": "+3222268888", "customer_number": "X-1",
               "tariff_formula": "Social"}
@@ -54,8 +54,8 @@ def test_same_person_two_operators_one_dossier(app, attempt):
     nrn = person(n)
     alpha, beta = _users("stts1.alpha", "stts1.beta")
     data = {"national_number": nrn, "category": CATEGORIES[n % len(CATEGORIES)], **COMMERCIAL}
-    results = _run_together(app, [lambda: service.request_tariff(alpha, dict(data)),
-                                  lambda: service.request_tariff(beta, dict(data))])
+    results = _run_together(app, [lambda: requesting.request_tariff(alpha, dict(data)),
+                                  lambda: requesting.request_tariff(beta, dict(data))])
     kinds = sorted(kind for kind, _ in results)
     assert kinds == ["ok", "refused"], results
     count = (Dossier.select().join(Beneficiary)
@@ -67,9 +67,9 @@ def test_same_household_two_operators_one_dossier(app):
     # Persons 2002 and 2003 share a household and have no dossier yet.
     alpha, gamma = _users("stts2.alpha", "stts2.gamma")
     calls = [
-        lambda: service.request_tariff(alpha, {"national_number": person(2002),
+        lambda: requesting.request_tariff(alpha, {"national_number": person(2002),
                                                "category": CATEGORIES[2002 % 6], **COMMERCIAL}),
-        lambda: service.request_tariff(gamma, {"national_number": person(2003),
+        lambda: requesting.request_tariff(gamma, {"national_number": person(2003),
                                                "category": CATEGORIES[2003 % 6], **COMMERCIAL}),
     ]
     results = _run_together(app, calls)
@@ -82,9 +82,9 @@ def test_two_editors_one_wins_one_conflicts(app):
     dossier = (Dossier.select().join(Beneficiary)
                .where(Beneficiary.national_number == DEMO["active_alpha"]).get())
     results = _run_together(app, [
-        lambda: service.modify_dossier(first, dossier.id, 1, {**COMMERCIAL,
+        lambda: changes.modify_dossier(first, dossier.id, 1, {**COMMERCIAL,
                                                               "customer_number": "ONE"}),
-        lambda: service.modify_dossier(second, dossier.id, 1, {**COMMERCIAL,
+        lambda: changes.modify_dossier(second, dossier.id, 1, {**COMMERCIAL,
                                                                "customer_number": "TWO"}),
     ])
     kinds = sorted(kind for kind, _ in results)

@@ -74,8 +74,9 @@ def test_job_progress_and_result(app, monkeypatch):
     monkeypatch.setattr(feed, "PROGRESS_EVERY", 2)
     lines = "".join(f"P-{n},ADDRESS,{person(n)},{YESTERDAY},Rue {n},1000,Bruxelles\n"
                     for n in range(100, 105))
-    job = DeskJob.create(kind=feed.KIND, state="QUEUED", total=5)
-    job = feed.run_register_import(job.id, HEADER + lines)
+    job = DeskJob.create(kind=feed.KIND, state="QUEUED", total=5,
+                         input_name=feed.store_input((HEADER + lines).encode()))
+    job = feed.run_register_import(job.id)
     assert job.state == "DONE" and job.done == 5 and job.finished_at is not None
     assert '"address_changes": 5' in job.result
 

@@ -7,7 +7,7 @@ import pytest
 from stts.csv_export import csv_cell
 from stts.models import Application, Company, User, UserApplication, UserProfile
 from stts.models.console import RetiredUsername
-from stts.permissions import allowed, roles_of
+from stts.rights import allowed, roles_of
 from stts.services.users import UserCriteria, iter_search, search_query, username_available
 from stts.text import search_key
 

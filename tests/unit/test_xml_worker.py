@@ -12,7 +12,7 @@ from peewee import fn
 from stts.db import utcnow
 from stts.demo_dossiers import person
 from stts.models import Beneficiary, Dossier, DossierAction, User, XmlBatch, XmlMessageResult
-from stts.services import xml_batches
+from stts.services.xml_batches import intake, processing
 from tests.web.xml_helpers import batch_xml, enable_xml
 
 COUNT = 400
@@ -27,13 +27,13 @@ def _messages():
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    from stts import create_app
+    from stts.app import create_app
     from stts.db import database
     config = json.loads(sys.argv[1])
     app = create_app(config)
     app.instance_path = config["INSTANCE"]
     with app.app_context(), database.connection_context():
-        from stts.services.xml_batches import process_batch
+        from stts.services.xml_batches.processing import process_batch
         process_batch(int(sys.argv[2]))
 """)
 
@@ -44,7 +44,7 @@ def test_killed_worker_resumes_exactly_once(app, tmp_path):
 
     enable_xml()
     sender = User.get(User.username == "lm.alpha")
-    batch = xml_batches.receive_batch(io.BytesIO(batch_xml(*_messages())), user=sender,
+    batch = intake.receive_batch(io.BytesIO(batch_xml(*_messages())), user=sender,
                                       enqueue=False)
     config = {key: app.config[key] for key in ("SECRET_KEY", "AUDIT_HMAC_KEY", "TESTING")}
     for key in ("SQLITE_PATH", "DATABASE_URL"):
@@ -69,11 +69,11 @@ def test_killed_worker_resumes_exactly_once(app, tmp_path):
     assert XmlMessageResult.select().where(XmlMessageResult.batch == batch.id).count() == \
         killed.processed
     # The dead worker's lease has to run out before another worker may take the batch.
-    assert xml_batches.process_batch(batch.id) is None
+    assert processing.process_batch(batch.id) is None
     XmlBatch.update(lease_until=utcnow()).where(XmlBatch.id == batch.id).execute()
-    assert batch.id in xml_batches.resume_stale_batches(older_than=__import__("datetime").timedelta(0))
+    assert batch.id in processing.resume_stale_batches(older_than=__import__("datetime").timedelta(0))
 
-    done = xml_batches.process_batch(batch.id)
+    done = processing.process_batch(batch.id)
     assert done.state == "DONE"
     assert (done.total, done.processed, done.accepted, done.rejected) == (COUNT, COUNT, COUNT, 0)
     numbers = [person(FIRST + i) for i in range(COUNT)]

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from stts.models import User
-from stts.permissions import PERMISSIONS, allowed
+from stts.rights import PERMISSIONS, allowed
 from tests.conftest import login
 
 PUBLIC = {"static"}

@@ -23,7 +23,7 @@ def _company(name):
 def _seed(app, count=3, **kwargs):
     with app.test_request_context():
         for index in range(count):
-            record_event("test.event", object_type="thing", object_id=index, **kwargs)
+            record_event("test.event", actor=None, object_type="thing", object_id=index, **kwargs)
 
 
 def test_only_the_auditor_reads_the_trail(client):

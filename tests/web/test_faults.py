@@ -32,7 +32,7 @@ FAULT_WSGI = textwrap.dedent('''
     import os
     import time
 
-    from stts import create_app
+    from stts.app import create_app
     import stts.services.users as users
 
     app = create_app()

@@ -108,7 +108,7 @@ def test_dates_are_the_brussels_day_in_the_request_language(app, language, expec
 def test_label_tables_are_translated_once_per_language(app):
     from flask_babel import refresh
 
-    from stts.blueprints.desk.labels import _translated_tables, label_context
+    from stts.labels import _translated_tables, label_context
 
     with app.test_request_context("/", headers={"Accept-Language": "nl"}):
         refresh()  # as before every request: the test's application context spans several

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from stts.db import database
-from stts.demo import national_number
+from stts.identifiers import national_number
 from stts.models import Beneficiary, Company, Dossier, Task, User
 from tests.conftest import HX, login
 
@@ -78,7 +78,7 @@ def _compare(client, monkeypatch, url, set_size):
 
 
 def test_dossier_search_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
-    import stts.services.dossiers as service
+    import stts.services.dossiers.search as service
 
     login(client, "stts3.alpha")
     sql = _compare(client, monkeypatch, f"/desk/dossiers?name={MARK.lower()}",
@@ -87,7 +87,7 @@ def test_dossier_search_runs_the_same_queries_for_any_page_size(client, bulk, mo
 
 
 def test_deep_state_page_runs_the_same_queries(client, bulk, monkeypatch):
-    import stts.services.dossiers as service
+    import stts.services.dossiers.search as service
 
     login(client, "stts3.alpha")
     counter = Counter(monkeypatch)
@@ -139,10 +139,10 @@ def test_name_search_keeps_the_denormalized_key_in_step(client, bulk):
 
 def test_the_one_statement_duplicate_check_lists_exactly_the_live_states():
     from stts.models.dossiers import LIVE_STATES
-    from stts.services import dossiers
+    from stts.services.dossiers import lookup
 
     expected = "d.state IN (" + ", ".join(f"'{state}'" for state in LIVE_STATES) + ")"
-    for text in (dossiers._LIVE_OWNERS, dossiers._LIVE_OWNERS_HOUSEHOLD):
+    for text in (lookup._LIVE_OWNERS, lookup._LIVE_OWNERS_HOUSEHOLD):
         assert text.count("d.state IN (") == text.count(expected) >= 2
 
 
@@ -163,7 +163,7 @@ def test_long_lists_are_counted_only_up_to_a_limit(client, bulk, monkeypatch):
     does not grow with the data. The summary then says "more than", the pager keeps a Next
     link, and a page past the end is still clamped to the last one."""
     import stts.pagination as pagination
-    import stts.services.dossiers as service
+    import stts.services.dossiers.search as service
 
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 12)
     monkeypatch.setattr(service, "PAGE_SIZE", 5)

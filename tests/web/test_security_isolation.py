@@ -21,7 +21,7 @@ from stts.models import (
     User,
     XmlBatch,
 )
-from stts.permissions import allowed
+from stts.rights import allowed
 from tests.conftest import HX, login
 
 ALPHA_ROLES = ["lm.alpha", "stts1.alpha", "stts2.alpha", "stts3.alpha"]

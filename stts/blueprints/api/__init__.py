@@ -2,9 +2,8 @@
 
 No cookies and no CSRF here: a technical account authenticates every request with
 ``Authorization: Bearer <token>``. Documented in docs/xml.md.
+
+Importing the package registers its views on ``bp``.
 """
-from flask import Blueprint
-
-bp = Blueprint("api", __name__)
-
-from stts.blueprints.api import views  # noqa: E402,F401
+from stts.blueprints.api import views  # noqa: F401 (the views)
+from stts.blueprints.api.blueprint import bp  # noqa: F401

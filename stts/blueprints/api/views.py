@@ -7,11 +7,12 @@ from flask import current_app, g, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from stts.blueprints.api import bp
+from stts.blueprints.api.blueprint import bp
 from stts.permissions import public
 from stts.services import Conflict, NotFound
-from stts.services import xml_batches as service
 from stts.services.console import authenticate_token
+from stts.services.xml_batches import intake as service
+from stts.services.xml_batches.settings import setting
 from stts.xml.parser import schema_path
 
 ACCEPTED_TYPES = ("application/xml", "text/xml", "application/octet-stream")
@@ -52,7 +53,7 @@ def _language() -> str:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
     return api_error(413, "too_large", _("The file is too large (at most %(mb)s MB).",
-                     mb=service.setting("XML_MAX_BYTES") // (1024 * 1024)))
+                     mb=setting("XML_MAX_BYTES") // (1024 * 1024)))
 
 
 @bp.errorhandler(HTTPException)
@@ -65,14 +66,14 @@ def _http_error(error):
 @bp.route("/api/v1/batches", methods=["POST"])
 @bearer_token
 def upload_batch():
-    request.max_content_length = service.setting("XML_MAX_BYTES")
+    request.max_content_length = setting("XML_MAX_BYTES")
     if request.mimetype not in ACCEPTED_TYPES:
         return api_error(415, "unsupported_media_type",
                          _("Send the batch file as the request body with Content-Type "
                            "application/xml."))
     try:
         batch = service.receive_batch(request.stream, account=g.api_account,
-                                      language=_language(), remote_addr=request.remote_addr)
+                                      language=_language(), address=request.remote_addr)
     except service.BatchRefused as error:
         status = 413 if error.code == "too_large" else 400
         extra = {k: v for k, v in (("line", error.line), ("column", error.column)) if v}

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Log in and out, the own password, the first login, the language.
 
-bp = Blueprint("auth", __name__)
-
-from stts.blueprints.auth import first_login, views  # noqa: E402,F401
+Importing the package registers its views on ``bp``.
+"""
+from stts.blueprints.auth import first_login, views  # noqa: F401 (the views)
+from stts.blueprints.auth.blueprint import bp  # noqa: F401

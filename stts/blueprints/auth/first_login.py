@@ -7,7 +7,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from stts.auth import finish_session
-from stts.blueprints.auth import bp
+from stts.blueprints.auth.blueprint import bp
 from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.models import User

@@ -3,13 +3,14 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.auth import _safe_next, finish_session, start_session
-from stts.blueprints.auth import bp
+from stts.auth import _safe_next, finish_session, login_manager, start_session
+from stts.blueprints.auth.blueprint import bp
 from stts.blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
-from stts.htmx import redirect_to
+from stts.htmx import hx_redirect, is_htmx, redirect_to
 from stts.models import User
 from stts.permissions import public, requires
 from stts.render import render
+from stts.services import users
 from stts.services.audit import record_event
 from stts.services.authentication import (
     LoginRefused,
@@ -17,6 +18,17 @@ from stts.services.authentication import (
     authenticate,
     change_password,
 )
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """An anonymous request for a guarded page: the login page (401), or for htmx a 401 that
+    sends the browser there."""
+    login_url = url_for("auth.login", next=_safe_next(request.full_path))
+    if is_htmx():
+        return hx_redirect(login_url, status=401)
+    form = LoginForm(next=_safe_next(request.full_path))
+    return render("auth/login.html", "auth/_login_form.html", form=form, status=401)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -28,7 +40,8 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user, token = authenticate(form.username.data, form.password.data)
+            user, token = authenticate(form.username.data, form.password.data,
+                                       address=request.remote_addr)
         except LoginRefused as refused:
             form.password.errors = [refused.message]
             status = 422
@@ -44,7 +57,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @requires("account.own")
 def logout():
-    record_event("auth.logout", object_type="user", object_id=current_user.id)
+    record_event("auth.logout", actor=current_user, object_type="user",
+                 object_id=current_user.id)
     finish_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -89,10 +103,8 @@ def set_language():
     if not form.validate_on_submit():
         return redirect(target)
     language = form.language.data
-    if current_user.is_authenticated and current_user.language != language:
-        User.update(language=language).where(User.id == current_user.id).execute()
-        record_event("user.language_changed", object_type="user", object_id=current_user.id,
-                     after={"language": language})
+    if current_user.is_authenticated:
+        users.set_language(current_user, language)
     response = redirect(target)
     response.set_cookie(current_app.config["LANGUAGE_COOKIE"], language,
                         max_age=365 * 24 * 3600, secure=current_app.config["SESSION_COOKIE_SECURE"],

@@ -1,11 +1,7 @@
-from flask import Blueprint
+"""The institution's back-office: access requests, dossier review, the National Register
+feed, the yearly check, the audit trail.
 
-bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
-
-from stts.blueprints.backoffice import (  # noqa: E402,F401
-    access_requests,  # noqa: E402,F401
-    audit,
-    register,
-    review,
-    views,  # noqa: E402,F401
-)
+Importing the package registers its views on ``bp``.
+"""
+from stts.blueprints.backoffice import access_requests, audit, register, review, views  # noqa: F401 (the views)
+from stts.blueprints.backoffice.blueprint import bp  # noqa: F401

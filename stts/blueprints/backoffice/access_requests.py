@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from stts.blueprints.backoffice import bp
+from stts.blueprints.backoffice.blueprint import bp
 from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.models import User

@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from stts.blueprints.backoffice import bp
+from stts.blueprints.backoffice.blueprint import bp
 from stts.forms import Form
 from stts.htmx import is_htmx
 from stts.pagination import page_arg

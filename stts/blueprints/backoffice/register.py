@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 
-from stts.blueprints.backoffice import bp
+from stts.blueprints.backoffice.blueprint import bp
 from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.permissions import requires

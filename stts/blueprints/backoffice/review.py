@@ -1,6 +1,5 @@
 """Back-office: the regulator's review queue, the review of one dossier and the yearly check."""
 from datetime import date
-from urllib.parse import urlencode
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
@@ -9,10 +8,10 @@ from flask_login import current_user
 from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from stts.blueprints.backoffice import bp
-from stts.blueprints.desk.labels import CATEGORY_LABELS, label_context
+from stts.blueprints.backoffice.blueprint import bp
 from stts.forms import Form, apply_service_error
 from stts.htmx import redirect_to
+from stts.labels import CATEGORY_LABELS
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -89,12 +88,8 @@ def review_queue():
         category=form.category.data or None,
         older_than=int(form.age.data) if form.age.data else None,
         page=page_arg(form.page.data))
-    # The pager's links keep the filters that passed validation, not the raw query string.
-    query = urlencode([(k, v) for k, v in (("operator", form.operator.data),
-                                           ("category", form.category.data),
-                                           ("age", form.age.data)) if v])
     return render("backoffice/review_queue.html", "backoffice/_review_queue.html", form=form,
-                  result=result, query=query, today=date.today(), **label_context())
+                  result=result, today=date.today())
 
 
 # --- one dossier --------------------------------------------------------------------------------
@@ -103,8 +98,7 @@ def _render_review(dossier, status=200, **overrides):
     return render("backoffice/review.html", "backoffice/_review.html", status=status,
                   dossier=dossier, eligibility=service.eligibility_of(dossier),
                   timeline=service.review_timeline(dossier), today=date.today(),
-                  can_close=service.can_close(dossier), **_forms(dossier, **overrides),
-                  **label_context())
+                  can_close=service.can_close(dossier), **_forms(dossier, **overrides))
 
 
 @bp.route("/review/<int:dossier_id>")

@@ -1,5 +1,5 @@
 """The institution back-office."""
-from stts.blueprints.backoffice import bp
+from stts.blueprints.backoffice.blueprint import bp
 from stts.permissions import requires
 from stts.render import render
 

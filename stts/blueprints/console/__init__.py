@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""The local manager's console: own data, the company's users, structured-message settings,
+activity.
 
-bp = Blueprint("console", __name__, url_prefix="/console")
-
-from stts.blueprints.console import views  # noqa: E402,F401
+Importing the package registers its views on ``bp``.
+"""
+from stts.blueprints.console import activity, users, views, xml  # noqa: F401 (the views)
+from stts.blueprints.console.blueprint import bp  # noqa: F401

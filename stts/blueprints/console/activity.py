@@ -3,9 +3,8 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.console import bp
+from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import ActivityForm
-from stts.blueprints.console.views import args_with
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -25,4 +24,4 @@ def activity():
     else:
         status = 422
     return render("console/activity.html", "console/_activity_results.html", form=form,
-                  result=result, args_with=args_with, status=status)
+                  result=result, status=status)

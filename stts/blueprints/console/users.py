@@ -6,9 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from stts.blueprints.console import bp
+from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm, UserSearchForm
-from stts.blueprints.console.views import args_with
 from stts.csv_export import stream_csv
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
@@ -56,7 +55,7 @@ def users():
     else:
         status = 422
     return render("console/users.html", "console/_users_results.html", form=form,
-                  result=result, args_with=args_with, bulk_form=BulkForm(formdata=None),
+                  result=result, bulk_form=BulkForm(formdata=None),
                   status=status)
 
 

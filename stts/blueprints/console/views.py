@@ -1,10 +1,10 @@
 """The local-manager console: home and own data. Users, structured messages and activity
-live in their own modules (imported at the end)."""
-from flask import flash, request, url_for
+live in their own modules."""
+from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.console import bp
+from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import OwnDataForm
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
@@ -44,17 +44,3 @@ def own_data():
         status = 422
     return render("console/own_data.html", "console/_own_data_form.html", form=form,
                   status=status)
-
-
-def args_with(**changes) -> dict:
-    """The current query string with some values changed (for paging and sorting links)."""
-    args = {key: value for key, value in request.args.items() if value != ""}
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = value
-    return args
-
-
-from stts.blueprints.console import activity, users, xml  # noqa: E402,F401

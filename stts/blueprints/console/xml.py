@@ -3,7 +3,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.console import bp
+from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import TechnicalAccountForm, XmlSettingsForm
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to

@@ -1,33 +1,6 @@
-from flask import Blueprint
+"""The dossier desk: request, transfer, modify, cease, search, cancel, tasks, XML batches.
 
-bp = Blueprint("desk", __name__, url_prefix="/desk")
-
-
-@bp.context_processor
-def _labels():
-    from stts.blueprints.desk.labels import label_context
-
-    return label_context()
-
-
-@bp.app_context_processor
-def _open_tasks():
-    """``desk_open_tasks()`` for the navigation: one cheap COUNT, only when asked."""
-
-    def desk_open_tasks() -> int:
-        from flask_login import current_user
-
-        from stts.services.tasks import open_task_count
-
-        return open_task_count(current_user)
-
-    return {"desk_open_tasks": desk_open_tasks}
-
-
-from stts.blueprints.desk import (  # noqa: E402,F401
-    actions,
-    requesting,
-    tasks,
-    views,
-    xml,  # noqa: E402,F401 (structured messages)
-)
+Importing the package registers its views on ``bp``.
+"""
+from stts.blueprints.desk import actions, requesting, tasks, views, xml  # noqa: F401 (the views)
+from stts.blueprints.desk.blueprint import bp  # noqa: F401

@@ -3,7 +3,7 @@ from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.desk import bp
+from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, ModifyForm
 from stts.blueprints.desk.views import render_dossier
 from stts.forms import apply_service_error
@@ -11,11 +11,12 @@ from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, ServiceError
-from stts.services import dossiers as service
+from stts.services.dossiers import cancelling, changes
+from stts.services.dossiers.reading import load_dossier
 
 
 def _load(dossier_id):
-    return service.load_dossier(current_user, dossier_id)
+    return load_dossier(current_user, dossier_id)
 
 
 @bp.route("/dossiers/<int:dossier_id>/modify", methods=["GET", "POST"])
@@ -26,12 +27,12 @@ def modify(dossier_id):
     status = 200
     if form.validate_on_submit():
         try:
-            service.modify_dossier(current_user, dossier_id, form.version.data,
+            changes.modify_dossier(current_user, dossier_id, form.version.data,
                                    form.commercial_data())
         except ServiceError as error:
             status = apply_service_error(form, error)
             if isinstance(error, Conflict):
-                form.version.data = service.load_dossier(current_user, dossier_id).version
+                form.version.data = load_dossier(current_user, dossier_id).version
         else:
             flash(_("The dossier was modified."), "success")
             return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
@@ -64,7 +65,7 @@ def _act(dossier_id, form, key, call, message):
 @requires("desk.modify")
 def activate(dossier_id):
     return _act(dossier_id, ActivateForm(prefix="activate"), "activate_form",
-                lambda f: service.activate_dossier(current_user, dossier_id, f.version.data,
+                lambda f: changes.activate_dossier(current_user, dossier_id, f.version.data,
                                                    f.activation_date.data, f.invoice_date.data),
                 _("The social tariff is active."))
 
@@ -73,7 +74,7 @@ def activate(dossier_id):
 @requires("desk.cease")
 def cease(dossier_id):
     return _act(dossier_id, CeaseForm(prefix="cease"), "cease_form",
-                lambda f: service.cease_dossier(current_user, dossier_id, f.version.data,
+                lambda f: changes.cease_dossier(current_user, dossier_id, f.version.data,
                                                 f.reason.data, f.effective_date.data,
                                                 f.note.data),
                 _("The social tariff was ceased."))
@@ -83,6 +84,6 @@ def cease(dossier_id):
 @requires("desk.cancel_action")
 def cancel(dossier_id):
     return _act(dossier_id, CancelForm(prefix="cancel"), "cancel_form",
-                lambda f: service.cancel_last_action(current_user, dossier_id, f.version.data,
+                lambda f: cancelling.cancel_last_action(current_user, dossier_id, f.version.data,
                                                      f.action_id.data, f.reason.data),
                 _("The action was cancelled."))

@@ -11,15 +11,15 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from stts.blueprints.desk.labels import (
+from stts.forms import Form
+from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
+from stts.labels import (
     CATEGORY_LABELS,
     CEASE_REASON_LABELS,
     SERVICE_LABELS,
     STATE_LABELS,
     TASK_LABELS,
 )
-from stts.forms import Form
-from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
 
 
 def _choices(labels, blank=None):

@@ -3,16 +3,17 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.desk import bp
+from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import RequestForm, TransferForm
-from stts.blueprints.desk.labels import STATE_LABELS
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
 from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.labels import STATE_LABELS
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError
-from stts.services import dossiers as service
+from stts.services.dossiers import requesting
+from stts.services.dossiers.lookup import look_up_person
 
 
 @bp.route("/request", methods=["GET", "POST"])
@@ -22,7 +23,7 @@ def request_tariff():
     status = 200
     if form.validate_on_submit():
         try:
-            dossier = service.request_tariff(current_user, form.data_for_service())
+            dossier = requesting.request_tariff(current_user, form.data_for_service())
         except ServiceError as error:
             status = apply_service_error(form, error)
         else:
@@ -43,7 +44,7 @@ def request_tariff():
 
 def _situation(raw: str):
     try:
-        return service.look_up_person(current_user, clean_national_number(raw))
+        return look_up_person(current_user, clean_national_number(raw))
     except InvalidIdentifier:
         return None
 
@@ -59,7 +60,7 @@ def lookup():
     except InvalidIdentifier as error:
         problem = error.message
     else:
-        situation = service.look_up_person(current_user, nrn)
+        situation = look_up_person(current_user, nrn)
     form = RequestForm(formdata=None, national_number=raw)
     return render("desk/request.html", "desk/_lookup.html", form=form, situation=situation,
                   problem=problem if raw else None)
@@ -72,7 +73,7 @@ def transfer():
     status = 200
     if form.validate_on_submit():
         try:
-            dossier = service.transfer_tariff(current_user, form.national_number.data,
+            dossier = requesting.transfer_tariff(current_user, form.national_number.data,
                                               {**form.commercial_data(),
                                                "activation_date": form.activation_date.data,
                                                "invoice_date": form.invoice_date.data})

@@ -4,10 +4,10 @@ from datetime import date
 from flask import request
 from flask_login import current_user
 
-from stts.blueprints.desk import bp
+from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
 from stts.forms import apply_service_error
-from stts.pagination import page_arg, query_without_page
+from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError
@@ -24,7 +24,7 @@ def tasks():
                                 due=form.due.data or None, state=form.state.data or "OPEN",
                                 page=page_arg(form.page.data))
     return render("desk/tasks.html", "desk/_tasks.html", form=form, result=result,
-                  today=date.today(), query=query_without_page(), details_of=service.details_of)
+                  today=date.today(), details_of=service.details_of)
 
 
 @bp.route("/tasks/<int:task_id>")

@@ -4,20 +4,23 @@ from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from stts.blueprints.desk import bp
+from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
-from stts.pagination import page_arg, query_without_page
-from stts.permissions import allowed, requires
+from stts.pagination import page_arg
+from stts.permissions import requires
 from stts.render import render
-from stts.services import dossiers as service
+from stts.rights import allowed
+from stts.services.dossiers import reading
+from stts.services.dossiers.cancelling import cancellable, last_action
+from stts.services.dossiers.search import export_rows, search_dossiers
 
 
 @bp.route("/")
 @requires("desk.home")
 def home():
     form = SearchForm(request.args)
-    counts = service.count_by_state(current_user) if allowed(current_user, "desk.search") else {}
+    counts = reading.count_by_state(current_user) if allowed(current_user, "desk.search") else {}
     return render("desk/home.html", form=form, counts=counts)
 
 
@@ -31,10 +34,10 @@ def _search_form():
 @requires("desk.search")
 def search():
     form, valid = _search_form()
-    result = service.search_dossiers(current_user, form.filters(), page_arg(form.page.data)) \
+    result = search_dossiers(current_user, form.filters(), page_arg(form.page.data)) \
         if valid else None
     return render("desk/search.html", "desk/_results.html", form=form, result=result,
-                  query=query_without_page())
+)
 
 
 @bp.route("/dossiers.csv")
@@ -43,7 +46,7 @@ def export():
     form, valid = _search_form()
     if not valid:
         abort(400)
-    rows = service.export_rows(current_user, form.filters())
+    rows = export_rows(current_user, form.filters())
     header = [_("Dossier"), _("National register number"), _("Last name"), _("First name"),
               _("Category"), _("Service"), _("Phone number"), _("Customer number"), _("State"),
               _("Activation date"), _("End date"), _("Created")]
@@ -52,7 +55,7 @@ def export():
 
 
 def dossier_forms(dossier, **overrides) -> dict:
-    last = service.last_action(dossier)
+    last = last_action(dossier)
     forms = {
         "activate_form": ActivateForm(prefix="activate", version=dossier.version,
                                       formdata=None),
@@ -60,7 +63,7 @@ def dossier_forms(dossier, **overrides) -> dict:
         "cancel_form": CancelForm(prefix="cancel", version=dossier.version,
                                   action_id=last.id if last else "", formdata=None),
         "last_action": last,
-        "can_cancel": service.cancellable(current_user, dossier, last),
+        "can_cancel": cancellable(current_user, dossier, last),
     }
     forms.update(overrides)
     return forms
@@ -68,13 +71,13 @@ def dossier_forms(dossier, **overrides) -> dict:
 
 def render_dossier(dossier, status=200, **overrides):
     return render("desk/dossier.html", "desk/_dossier.html", status=status, dossier=dossier,
-                  timeline=service.timeline(current_user, dossier),
-                  consultations=service.consultations(current_user, dossier),
+                  timeline=reading.timeline(current_user, dossier),
+                  consultations=reading.consultations(current_user, dossier),
                   **dossier_forms(dossier, **overrides))
 
 
 @bp.route("/dossiers/<int:dossier_id>")
 @requires("desk.search")
 def dossier(dossier_id):
-    found = service.view_dossier(current_user, dossier_id)
+    found = reading.view_dossier(current_user, dossier_id)
     return render_dossier(found)

@@ -5,14 +5,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 
-from stts.blueprints.desk import bp
+from stts.blueprints.desk.blueprint import bp
 from stts.forms import Form
 from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import Conflict, NotFound
-from stts.services import xml_batches as service
+from stts.services.xml_batches import intake as service
+from stts.services.xml_batches.settings import setting
 
 UPLOAD_ENDPOINT = "desk.xml_upload"
 BATCH_STATE_LABELS = {
@@ -41,13 +42,13 @@ class BatchUploadForm(Form):
 def _upload_size_limit(endpoint, values):
     """The upload's own size limit, set before anything reads the body (CSRF parses it)."""
     if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        request.max_content_length = service.setting("XML_MAX_BYTES")
+        request.max_content_length = setting("XML_MAX_BYTES")
 
 
 def _page(form, status=200):
     batches = service.list_batches(current_user, page_arg(request.args.get("page")))
     return render("xml/upload.html", "xml/_upload_form.html", form=form, batches=batches,
-                  max_mb=service.setting("XML_MAX_BYTES") // (1024 * 1024), status=status)
+                  max_mb=setting("XML_MAX_BYTES") // (1024 * 1024), status=status)
 
 
 @bp.route("/xml", methods=["GET", "POST"])
@@ -59,7 +60,7 @@ def xml_upload():
     if form.validate_on_submit():
         try:
             batch = service.receive_batch(form.file.data.stream, user=current_user,
-                                          remote_addr=request.remote_addr)
+                                          address=request.remote_addr)
         except service.BatchRefused as error:
             form.file.errors = list(form.file.errors) + [error.message]
         else:

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""The public portal: the access request that designates a local manager, its follow-up.
 
-bp = Blueprint("portal", __name__)
-
-from stts.blueprints.portal import views  # noqa: E402,F401
+Importing the package registers its views on ``bp``.
+"""
+from stts.blueprints.portal import views  # noqa: F401 (the views)
+from stts.blueprints.portal.blueprint import bp  # noqa: F401

@@ -2,7 +2,8 @@
 from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
-from stts.blueprints.portal import bp
+from stts import identifiers
+from stts.blueprints.portal.blueprint import bp
 from stts.blueprints.portal.forms import STEP_FORMS, ConfirmForm, FollowForm
 from stts.htmx import is_htmx, redirect_to
 from stts.identifiers import clean_enterprise_number
@@ -29,7 +30,7 @@ def _draft():
     if draft is None:
         if request.method != "POST":
             return service.blank_draft()
-        draft = service.start_draft()
+        draft = service.start_draft(address=request.remote_addr)
         session[DRAFT_KEY] = draft.key
     return draft
 
@@ -84,7 +85,8 @@ def wizard(step):
         return _render_step(draft, step, form=form, status=422)
     try:
         service.save_draft_step(draft, step, form.raw(), form.cleaned(),
-                                upload=request.files.get("gazette"))
+                                upload=request.files.get("gazette"),
+                                address=request.remote_addr)
     except ServiceError as refused:
         service.save_draft_input(draft, step, form.raw())
         if refused.field and refused.field in form:
@@ -103,7 +105,7 @@ def _overview(draft):
     if not form.validate_on_submit():
         return _render_step(draft, "overview", form=form, status=422)
     try:
-        access_request = service.submit_access_request(draft)
+        access_request = service.submit_access_request(draft, address=request.remote_addr)
     except ServiceError as refused:
         return _render_step(draft, "overview", form=form, status=422, message=refused.message)
     session.pop(DRAFT_KEY, None)
@@ -129,8 +131,6 @@ def check_field(step, name):
 
 
 def _display(name, value):
-    from stts import identifiers
-
     formatters = {
         "enterprise_number": (identifiers.clean_enterprise_number,
                               identifiers.format_enterprise_number),
@@ -174,7 +174,8 @@ def follow():
     if form.validate_on_submit():
         try:
             found = service.follow_request(
-                form.ticket.data, clean_enterprise_number(form.enterprise_number.data))
+                form.ticket.data, clean_enterprise_number(form.enterprise_number.data),
+                address=request.remote_addr)
         except NotFound as missing:
             message, status = missing.message, 422
     elif form.is_submitted():

@@ -1,4 +1,4 @@
-"""Display names of the desk's codes (categories, states, services, tasks, actions)."""
+"""Display names of the codes people see (categories, states, services, tasks, actions)."""
 import functools
 
 from flask_babel import get_locale

@@ -1,0 +1,4 @@
+"""The ``api`` blueprint object; its views register on it when the package is imported."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

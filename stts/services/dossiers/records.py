@@ -1,0 +1,98 @@
+"""What every dossier operation shares: the timeline entry, optimistic locking, the snapshot
+of changed fields and the audit event."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from stts import fastsql
+from stts.db import utcnow
+from stts.models import Beneficiary, Dossier, DossierAction
+from stts.services import Conflict, NotFound, parse_version
+from stts.services.audit import pseudonymize, record_event
+
+COMMERCIAL = ("service", "phone_number", "customer_number", "tariff_formula")
+OPTIONAL_COMMERCIAL = ("installation_costs",)
+DATES = ("activation_date", "invoice_date", "decision_date", "end_date", "documents_due")
+# Fields a cancellation can restore (the "before" of an action).
+RESTORABLE = ("state", "company_id", *COMMERCIAL, *OPTIONAL_COMMERCIAL, *DATES,
+              "decision_reason", "end_reason", "category")
+STALE = _l("Someone changed this dossier meanwhile. Your input is kept: check the dossier and "
+           "send it again.")
+
+
+def _jsonable(value):
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return value
+
+
+def snapshot(dossier: Dossier, fields) -> dict:
+    """The values of ``fields`` as the timeline stores them (JSON)."""
+    return {name: _jsonable(getattr(dossier, name)) for name in fields}
+
+
+def restore_value(name: str, value):
+    """A snapshot's value back to the field's Python type."""
+    if value is None:
+        return None
+    if name in DATES:
+        return date.fromisoformat(value)
+    if name == "installation_costs":
+        return Decimal(value)
+    return value
+
+
+def add_action(dossier, user, type_, state_before, before=None, after=None, reason=None,
+               company_id="own"):
+    """One entry of the dossier's timeline. ``company_id``: the operator on whose behalf
+    (the acting user's by default; None for the regulator or the system)."""
+    if company_id == "own":
+        company_id = user.company_id if user is not None else None
+    return fastsql.create(
+        DossierAction, dossier=dossier, type=type_, company=company_id,
+        author=user, author_name=user.full_name if user is not None else "STTS",
+        at=utcnow(), state_before=state_before, state_after=dossier.state,
+        before=json.dumps(before or {}, sort_keys=True),
+        after=json.dumps(after or {}, sort_keys=True), reason=reason,
+    )
+
+
+def check_version(dossier: Dossier, version) -> int:
+    """The version the form was loaded with; Conflict when the dossier changed since."""
+    version = parse_version(version)
+    if version != dossier.version:
+        raise Conflict(STALE)
+    return version
+
+
+def save(dossier: Dossier, expected_version: int, fields: dict) -> None:
+    """Write ``fields`` only when nobody changed the dossier since ``expected_version``."""
+    fields = dict(fields, version=expected_version + 1, updated_at=utcnow())
+    rows = (Dossier.update(**fields)
+            .where((Dossier.id == dossier.id) & (Dossier.version == expected_version))
+            .execute())
+    if rows != 1:
+        raise Conflict(STALE)
+    for name, value in fields.items():
+        setattr(dossier, name, value)
+
+
+def own_dossier(user, dossier_id) -> Dossier:
+    """The dossier of the user's company, with its person; NotFound for any other."""
+    dossier = (Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+               .where((Dossier.id == dossier_id) & (Dossier.company == user.company_id))
+               .first())
+    if dossier is None:
+        raise NotFound(_l("This dossier does not exist."))
+    return dossier
+
+
+def audit(action: str, dossier: Dossier, actor, **details):
+    """The audit event of an operation on ``dossier`` (its person as a keyed hash)."""
+    record_event(action, actor=actor, object_type="dossier", object_id=dossier.id,
+                 company_id=dossier.company_id,
+                 person=pseudonymize(dossier.beneficiary.national_number), **details)

@@ -1,0 +1,126 @@
+"""Receiving a batch (the desk's upload, the API, the CLI) and what a sender may read of it."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask_babel import lazy_gettext as _l
+
+from stts.db import database, utcnow
+from stts.models import XmlBatch
+from stts.pagination import Page, paginate
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services.audit import record_event
+from stts.services.xml_batches.settings import file_path, setting
+from stts.worker import worker
+from stts.xml.parser import BatchFormatError, check_prolog
+
+PAGE_SIZE = 20
+CHUNK = 64 * 1024
+
+
+class BatchRefused(ServiceError):
+    """The upload is refused at once (nothing is kept): ``code`` for the API."""
+
+    def __init__(self, message, code: str, line=None, column=None):
+        super().__init__(message)
+        self.code = code
+        self.line = line
+        self.column = column
+
+
+def _store(stream) -> tuple[str, int]:
+    """Copy ``stream`` in chunks to a new random file; the uploaded name is ignored."""
+    name = secrets.token_hex(16) + ".xml"
+    path = file_path(name)
+    size = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > setting("XML_MAX_BYTES"):
+                    raise BatchRefused(_l("The file is too large."), code="too_large")
+                handle.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return name, size
+
+
+def receive_batch(stream, *, user=None, account=None, language: str | None = None,
+                  address: str | None = None, enqueue: bool = True) -> XmlBatch:
+    """Store an upload and queue it for processing. ``user`` (a desk user with "xml.send")
+    or ``account`` (an authenticated technical account) is the sender; ``address`` where it
+    was sent from. A file with a DOCTYPE, empty or not UTF-8 is refused at once and deleted
+    (BatchRefused)."""
+    company_id = user.company_id if user is not None else account.company_id
+    name, size = _store(stream)
+    try:
+        check_prolog(file_path(name))
+    except BatchFormatError as error:
+        os.unlink(file_path(name))
+        record_event("xml.batch_refused", actor=user, address=address, company_id=company_id,
+                     object_type="xml_batch", result="refused", reason=error.code,
+                     technical_account=getattr(account, "id", None))
+        raise BatchRefused(error.message, error.code, error.line, error.column) from None
+    if size == 0:
+        os.unlink(file_path(name))
+        raise BatchRefused(_l("The file is empty."), code="empty")
+    with database.atomic():
+        batch = XmlBatch.create(
+            company=company_id, sender=user.id if user is not None else None,
+            technical_account=account.id if account is not None else None,
+            sender_name=(user.username if user is not None else f"api:{account.name}")[:120],
+            language=(user.language if user is not None else language) or "fr",
+            remote_addr=(address or "")[:45] or None, file_name=name, file_size=size,
+            created_at=utcnow(), updated_at=utcnow())
+        record_event("xml.batch_received", actor=user, address=address, company_id=company_id,
+                     object_type="xml_batch", object_id=batch.id, size=size,
+                     technical_account=getattr(account, "id", None))
+    if enqueue:
+        worker.enqueue("xml.process_batch", batch.id)
+    return XmlBatch.get_by_id(batch.id)
+
+
+def get_batch(company_id: int, batch_id) -> XmlBatch:
+    """A batch of ``company_id``; another company's batch is NotFound."""
+    try:
+        batch_id = int(batch_id)
+    except (TypeError, ValueError):
+        raise NotFound(_l("This batch does not exist.")) from None
+    batch = XmlBatch.get_or_none((XmlBatch.id == batch_id) & (XmlBatch.company == company_id))
+    if batch is None:
+        raise NotFound(_l("This batch does not exist."))
+    return batch
+
+
+def list_batches(user, page: int = 1) -> Page:
+    query = (XmlBatch.select().where(XmlBatch.company == user.company_id)
+             .order_by(XmlBatch.created_at.desc(), XmlBatch.id.desc()))
+    return paginate(query, page, PAGE_SIZE)
+
+
+def response_path(company_id: int, batch_id) -> tuple[XmlBatch, str]:
+    """The response file of a finished batch; Conflict while it is still being processed."""
+    batch = get_batch(company_id, batch_id)
+    if not batch.finished or not batch.response_name:
+        raise Conflict(_l("The batch is still being processed: its response is not ready."))
+    return batch, file_path(batch.response_name)
+
+
+def status_of(batch: XmlBatch) -> dict:
+    """The batch's state as plain data (the API's JSON)."""
+    iso = lambda value: value.isoformat(timespec="seconds") + "Z" if value else None  # noqa: E731
+    return {
+        "id": batch.id, "batchId": batch.batch_ref, "state": batch.state,
+        "total": batch.total, "processed": batch.processed, "accepted": batch.accepted,
+        "rejected": batch.rejected, "duplicates": batch.duplicates,
+        "error": ({"message": batch.error, "line": batch.error_line,
+                   "column": batch.error_column} if batch.error else None),
+        "receivedAt": iso(batch.created_at), "startedAt": iso(batch.started_at),
+        "finishedAt": iso(batch.finished_at),
+    }

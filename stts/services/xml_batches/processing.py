@@ -1,0 +1,271 @@
+"""Processing a batch in the worker: pass 1 validates the whole file against the schema and
+the company's rules, pass 2 applies its messages in groups through the dossier desk's
+services, as the sender and with the sender's rights; then the response file and the
+notification. A worker holds the batch through a lease (``stts.worker.runner``); a dead
+worker's lease runs out and the batch is resumed after its last committed group."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from peewee import InterfaceError, OperationalError
+
+from stts import fastsql
+from stts.db import database, utcnow
+from stts.labels import STATE_LABELS
+from stts.models import Company, TechnicalAccount, User, XmlBatch, XmlMessageResult
+from stts.models.xml import FINISHED_STATES
+from stts.rights import allowed
+from stts.services import Conflict, NotFound, ServiceError
+from stts.services.audit import record_event
+from stts.services.notifications import queue_mail
+from stts.services.xml_batches.intake import BatchRefused, receive_batch
+from stts.services.xml_batches.responses import write_response
+from stts.services.xml_batches.settings import file_path, setting
+from stts.worker import worker
+from stts.worker.runner import Lease, LeaseLost, stale
+from stts.xml import dispatcher
+from stts.xml.parser import BatchFormatError, Header, read_batch
+
+log = logging.getLogger(__name__)
+
+
+def _sender(batch: XmlBatch):
+    """The sender as it is now, or (None, reason) when it may no longer send."""
+    if batch.technical_account_id:
+        account = (TechnicalAccount.select(TechnicalAccount, Company).join(Company)
+                   .where(TechnicalAccount.id == batch.technical_account_id).first())
+        if account is None or account.revoked_at is not None or not account.company.xml_enabled:
+            return None, _l("The technical account was revoked or structured messages are "
+                            "switched off for your company.")
+        sender = dispatcher.technical_sender(account, batch.language)
+    else:
+        sender = User.get_or_none(User.id == batch.sender_id) if batch.sender_id else None
+        if sender is None or sender.blocked or not allowed(sender, "xml.send"):
+            return None, _l("The sender may no longer send structured messages.")
+    sender.source_address = batch.remote_addr  # the audit trail's address for its messages
+    return sender, None
+
+
+def process_batch(batch_id: int) -> XmlBatch | None:
+    """Validate and apply a batch (or resume it). Returns None when another worker holds it
+    or it is already finished. The desk's services run as the sender, and the texts stored
+    for the sender (results, the notification) are in the sender's language."""
+    lease = Lease.claim(XmlBatch, batch_id, XmlBatch.state.not_in(FINISHED_STATES))
+    if lease is None:
+        return None
+    batch = XmlBatch.get_by_id(batch_id)
+    try:
+        sender, refusal = _sender(batch)
+        with force_locale(batch.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            if refusal is not None:
+                _reject(batch, lease, BatchFormatError(refusal, code="sender"))
+            else:
+                if batch.state in ("RECEIVED", "VALIDATING"):
+                    _validate(batch, lease)
+                if batch.state == "PROCESSING":
+                    _apply(batch, lease, sender)
+                    _finish(batch, lease)
+    except LeaseLost:
+        log.warning("xml batch %s: lease lost, another worker continues", batch_id)
+        return None
+    finally:
+        lease.release()
+    if batch.finished:
+        worker.enqueue("mail.deliver")
+    return XmlBatch.get_by_id(batch_id)
+
+
+def _validate(batch: XmlBatch, lease: Lease) -> None:
+    """Pass 1: the whole file against the schema, the company, unique message ids."""
+    lease.renew(state="VALIDATING", started_at=batch.started_at or utcnow())
+    company = Company.get_by_id(batch.company_id)
+    seen: set[str] = set()
+    header = None
+    try:
+        for item in read_batch(file_path(batch.file_name)):
+            if isinstance(item, Header):
+                header = item
+                if item.enterprise_number != company.enterprise_number:
+                    raise BatchFormatError(
+                        _l("The batch is sent for enterprise number %(number)s, which is not "
+                           "your company's.", number=item.enterprise_number), code="company")
+                continue
+            if item.message_id in seen:
+                raise BatchFormatError(
+                    _l("The message id %(id)s appears twice in this batch.", id=item.message_id),
+                    item.line, code="duplicate_id")
+            seen.add(item.message_id)
+            if len(seen) > setting("XML_MAX_MESSAGES"):
+                raise BatchFormatError(_l("The batch has more than %(max)s messages.",
+                                          max=setting("XML_MAX_MESSAGES")), code="too_many")
+    except BatchFormatError as error:
+        _reject(batch, lease, error, header)
+        return
+    batch.state, batch.total, batch.batch_ref = "PROCESSING", len(seen), header.batch_id
+    lease.renew(state="PROCESSING", total=batch.total, batch_ref=header.batch_id)
+
+
+def _reject(batch: XmlBatch, lease: Lease, error: BatchFormatError, header=None) -> None:
+    batch.state = "REJECTED"
+    batch.error = str(error.message)
+    batch.error_line, batch.error_column = error.line, error.column
+    batch.batch_ref = header.batch_id if header else batch.batch_ref
+    batch.finished_at = utcnow()
+    batch.response_name = write_response(batch, [])
+    with database.atomic():
+        lease.renew(state="REJECTED", error=batch.error, error_line=error.line,
+                    error_column=error.column, batch_ref=batch.batch_ref,
+                    finished_at=batch.finished_at, response_name=batch.response_name)
+        record_event("xml.batch_rejected", actor=None, company_id=batch.company_id,
+                     object_type="xml_batch", object_id=batch.id, result="rejected",
+                     reason=error.code, line=error.line)
+        _notify(batch)
+
+
+CODES = ((dispatcher.Forbidden, "FORBIDDEN"), (dispatcher.Invalid, "INVALID"),
+         (NotFound, "NOT_FOUND"), (Conflict, "CONFLICT"), (ServiceError, "REFUSED"))
+
+
+def _accepted_text(dossier) -> str:
+    return _("Accepted: dossier %(id)s is now %(state)s.", id=dossier.id,
+             state=STATE_LABELS.get(dossier.state, dossier.state))
+
+
+def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
+    """One message in its own savepoint, its result row in the same savepoint."""
+    row = dict(company=batch.company_id, batch=batch.id, seq=message.seq,
+               message_id=message.message_id, kind=message.kind, created_at=utcnow())
+    try:
+        with database.atomic():
+            dossier = dispatcher.apply_message(sender, message.kind, message.data)
+            return fastsql.create(XmlMessageResult, **row, code="OK",
+                                  text=_accepted_text(dossier), dossier_id=dossier.id,
+                                  dossier_state=dossier.state)
+    except ServiceError as error:
+        code = next(code for kind, code in CODES if isinstance(error, kind))
+        text = str(error.message)
+    except (OperationalError, InterfaceError, LeaseLost):
+        raise  # the database is unwell: the group rolls back, a later run redoes it
+    except Exception:  # noqa: BLE001 — a bug must not stop the batch; nothing was applied
+        log.exception("xml batch %s: message %s failed", batch.id, message.seq)
+        code, text = "ERROR", _("Unexpected error: nothing was applied. Send the message "
+                                "again later with the same message id.")
+    with database.atomic():
+        return fastsql.create(XmlMessageResult, **row, code=code, text=text)
+
+
+def _apply_group(batch: XmlBatch, lease: Lease, sender, group: list) -> None:
+    with database.atomic():
+        earlier = {r.message_id: r for r in XmlMessageResult.select(
+            XmlMessageResult.id, XmlMessageResult.message_id, XmlMessageResult.code,
+            XmlMessageResult.batch).where(
+            (XmlMessageResult.company == batch.company_id)
+            & XmlMessageResult.message_id.in_([m.message_id for m in group]))}
+        accepted = rejected = duplicates = 0
+        for message in group:
+            prior = earlier.get(message.message_id)
+            if prior is not None and prior.code == "ERROR":
+                XmlMessageResult.delete().where(XmlMessageResult.id == prior.id).execute()
+                prior = None
+            if prior is not None:
+                duplicates += 1
+                continue
+            result = _apply_one(batch, sender, message)
+            if result.code == "OK":
+                accepted += 1
+            else:
+                rejected += 1
+        batch.processed = group[-1].seq
+        batch.accepted += accepted
+        batch.rejected += rejected
+        batch.duplicates += duplicates
+        lease.renew(processed=batch.processed, accepted=XmlBatch.accepted + accepted,
+                    rejected=XmlBatch.rejected + rejected,
+                    duplicates=XmlBatch.duplicates + duplicates)
+    pause = setting("XML_GROUP_PAUSE")
+    if pause:
+        time.sleep(pause)
+
+
+def _apply(batch: XmlBatch, lease: Lease, sender) -> None:
+    """Pass 2: apply every message after the last committed one."""
+    done = batch.processed
+    size = setting("XML_GROUP_SIZE")
+    group = []
+    for item in read_batch(file_path(batch.file_name), validate=False):
+        if isinstance(item, Header) or item.seq <= done:
+            continue
+        group.append(item)
+        if len(group) >= size:
+            _apply_group(batch, lease, sender, group)
+            group = []
+    if group:
+        _apply_group(batch, lease, sender, group)
+
+
+def _finish(batch: XmlBatch, lease: Lease) -> None:
+    batch.finished_at = utcnow()
+    batch.response_name = write_response(batch, None)
+    batch.state = "DONE"
+    with database.atomic():
+        lease.renew(state="DONE", finished_at=batch.finished_at,
+                    response_name=batch.response_name)
+        record_event("xml.batch_processed", actor=None, company_id=batch.company_id,
+                     object_type="xml_batch", object_id=batch.id, total=batch.total,
+                     accepted=batch.accepted, rejected=batch.rejected,
+                     duplicates=batch.duplicates)
+        _notify(batch)
+
+
+def _notify(batch: XmlBatch) -> None:
+    company = Company.get_by_id(batch.company_id)
+    if not company.xml_result_email:
+        return
+    name = batch.batch_ref or str(batch.id)
+    if batch.state == "DONE":
+        subject = _("STTS: batch %(name)s processed", name=name)
+        body = _("The batch %(name)s (number %(id)s) sent by %(sender)s has been processed.\n"
+                 "Messages: %(total)s — accepted: %(accepted)s, rejected: %(rejected)s, "
+                 "already processed earlier: %(duplicates)s.\n"
+                 "The response file is on the batch's page in the dossier desk.",
+                 name=name, id=batch.id, sender=batch.sender_name, total=batch.total,
+                 accepted=batch.accepted, rejected=batch.rejected, duplicates=batch.duplicates)
+    else:
+        subject = _("STTS: batch %(name)s rejected", name=name)
+        body = _("The batch %(name)s (number %(id)s) sent by %(sender)s was rejected as a "
+                 "whole; nothing was applied.\nReason: %(error)s",
+                 name=name, id=batch.id, sender=batch.sender_name, error=batch.error)
+    queue_mail(company.xml_result_email, subject, body)
+
+
+def resume_stale_batches(older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Ids of unfinished batches nobody holds (a worker died): to be queued again."""
+    return stale(XmlBatch, XmlBatch.state.not_in(FINISHED_STATES), older_than)
+
+
+def cli_send(path: str, username: str, echo) -> int:
+    """``flask stts send-xml``: receive ``path`` as ``username`` and process it at once."""
+    user = User.get_or_none(User.username == username)
+    if user is None or not allowed(user, "xml.send"):
+        echo(f"{username}: no such user, or not allowed to send structured messages")
+        return 2
+    with open(path, "rb") as handle:
+        try:
+            batch = receive_batch(handle, user=user, enqueue=False)
+        except BatchRefused as error:
+            echo(f"refused ({error.code}): {error.message}")
+            return 1
+    batch = process_batch(batch.id) or XmlBatch.get_by_id(batch.id)
+    echo(f"batch {batch.id}: {batch.state}; messages {batch.total}, accepted {batch.accepted}, "
+         f"rejected {batch.rejected}, duplicates {batch.duplicates}")
+    if batch.error:
+        echo(f"error (line {batch.error_line}, column {batch.error_column}): {batch.error}")
+    if batch.response_name:
+        echo(f"response: {file_path(batch.response_name)}")
+    return 0 if batch.state == "DONE" else 1

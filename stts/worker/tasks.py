@@ -1,0 +1,54 @@
+"""Every background task. The bodies are services; a task only names them for the queue.
+
+Imported by the application factory, so that the producer (a web process) and the consumer
+(``stts.worker.consumer``) declare the same tasks under the same names."""
+from __future__ import annotations
+
+from huey import crontab
+
+from stts.models import DeskJob
+from stts.services import register_feed, yearly_check
+from stts.services.notifications import deliver_pending
+from stts.services.xml_batches import processing as xml_processing
+from stts.worker import worker
+from stts.worker.runner import stale_desk_jobs
+
+# The body of each kind of DeskJob (stts.worker.runner.run_desk_job runs and resumes them).
+DESK_JOBS = {
+    yearly_check.KIND: yearly_check.run_yearly_check,
+    register_feed.KIND: register_feed.run_register_import,
+}
+
+
+@worker.task("mail.deliver", retries=3, retry_delay=30)
+def deliver_mail():
+    return deliver_pending()
+
+
+@worker.periodic_task("mail.deliver_periodically", crontab(minute="*"))
+def deliver_mail_periodically():
+    return deliver_pending()
+
+
+@worker.task("desk_job.run")
+def run_desk_job(job_id: int):
+    job = DeskJob.get_by_id(job_id)
+    return DESK_JOBS[job.kind](job_id).state
+
+
+@worker.task("xml.process_batch")
+def process_xml_batch(batch_id: int):
+    batch = xml_processing.process_batch(batch_id)
+    return batch.state if batch is not None else None
+
+
+@worker.periodic_task("jobs.resume", crontab(minute="*"))
+def resume_jobs():
+    """Queue again the jobs and batches whose worker died (their lease ran out)."""
+    desk_jobs = stale_desk_jobs()
+    for job_id in desk_jobs:
+        worker.enqueue("desk_job.run", job_id)
+    batches = xml_processing.resume_stale_batches()
+    for batch_id in batches:
+        worker.enqueue("xml.process_batch", batch_id)
+    return {"desk_jobs": desk_jobs, "xml_batches": batches}
