@@ -56,3 +56,4 @@ load: install
 lint: install
 	$(VENV)/bin/ruff check stts tests bench
 	$(VENV)/bin/bandit -q -r stts -ll
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit/test_layering.py

@@ -59,6 +59,7 @@ WTF_CSRF_TIME_LIMIT = 8 * 3600
 
 # Background jobs (stts.worker): a SQLite queue in the instance folder unless HUEY_REDIS_URL
 # names a Redis server (many machines); HUEY_IMMEDIATE runs every job at once (tests).
+HUEY_NAME = "stts"  # the queue's name: installations sharing one Redis need their own
 HUEY_REDIS_URL = None
 HUEY_SQLITE_PATH = None
 HUEY_IMMEDIATE = False

@@ -19,9 +19,6 @@ from huey import RedisHuey, SqliteHuey
 
 from stts.db import database
 
-QUEUE_NAME = "stts"
-
-
 class Worker:
     def __init__(self) -> None:
         self.huey = None
@@ -86,13 +83,14 @@ class Worker:
 
 
 def _make_huey(app: Flask):
+    name = app.config.get("HUEY_NAME") or "stts"
     immediate = bool(app.config.get("HUEY_IMMEDIATE"))
     redis_url = app.config.get("HUEY_REDIS_URL")
     if redis_url:
-        return RedisHuey(QUEUE_NAME, url=redis_url, immediate=immediate)
+        return RedisHuey(name, url=redis_url, immediate=immediate)
     path = app.config.get("HUEY_SQLITE_PATH") or os.path.join(app.instance_path,
                                                                  "huey.sqlite3")
-    return SqliteHuey(QUEUE_NAME, filename=path, immediate=immediate)
+    return SqliteHuey(name, filename=path, immediate=immediate)
 
 
 worker = Worker()
