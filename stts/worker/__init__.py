@@ -19,6 +19,7 @@ from huey import RedisHuey, SqliteHuey
 
 from stts.db import database
 
+
 class Worker:
     def __init__(self) -> None:
         self.huey = None
