@@ -14,7 +14,7 @@ from stts.models.console import TechnicalAccount
 from stts.pagination import Page, paginate
 from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import record_event
-from stts.services.users import get_company_user
+from stts.services.user_search import get_company_user
 
 ACTIVITY_PAGE_SIZE = 25
 

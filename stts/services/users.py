@@ -1,4 +1,5 @@
-"""The company's users, as the local manager manages them (issue #4).
+"""The company's users, as the local manager manages them: create, modify, new password,
+block, unlock, delete; the manager's own data (finding users: ``stts.services.user_search``).
 
 Every function takes the acting local manager and works inside that manager's company only:
 an id from another company is ``NotFound``. Usernames are never reused: deleting a user
@@ -8,10 +9,10 @@ creation here and by the portal's first-login username choice.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, SQL, IntegrityError, NodeList, fn
+from peewee import IntegrityError, fn
 
 from stts.db import utcnow, write_transaction
 from stts.identifiers import InvalidIdentifier, clean_national_number
@@ -25,23 +26,15 @@ from stts.models import (
     UserProfile,
 )
 from stts.models.console import RetiredUsername
-from stts.pagination import Page, paginate
 from stts.passwords import generate_provisional_password, hash_password
 from stts.services import Conflict, NotFound, ServiceError, parse_version
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
 from stts.services.sessions import end_all_sessions
-from stts.text import like_prefix, search_key
+from stts.services.user_search import get_company_user
+from stts.text import search_key
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,64}$")
-PAGE_SIZE = 20
-SORTS = {
-    "username": (User.username,),
-    "name": (User.last_name_key, User.first_name_key),
-    "last_login": (User.last_login_at,),
-}
-BLOCKED_CHOICES = ("", "yes", "no")
-APPLICATION_CHOICES = ("", "STTS_WEB", "STTS_XML", "none")
 
 
 # --- usernames -------------------------------------------------------------------------
@@ -58,169 +51,6 @@ def username_available(name: str) -> bool:
     if User.select().where(fn.LOWER(User.username) == name).exists():
         return False
     return not RetiredUsername.select().where(RetiredUsername.username == name).exists()
-
-
-# --- reading ---------------------------------------------------------------------------
-
-def get_company_user(manager: User, user_id) -> User:
-    """A user of the manager's company, or NotFound (other companies' ids look unknown)."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound(_l("This user does not exist.")) from None
-    user = (
-        User.select(User, UserProfile)
-        .join(UserProfile, JOIN.LEFT_OUTER, on=(UserProfile.user == User.id), attr="profile_row")
-        .where((User.id == user_id) & (User.company == manager.company_id))
-        .first()
-    )
-    if user is None:
-        raise NotFound(_l("This user does not exist."))
-    user.app_codes = applications_of([user.id]).get(user.id, set())
-    return user
-
-
-def applications_of(user_ids) -> dict[int, set[str]]:
-    """Application codes per user, in one query."""
-    result: dict[int, set[str]] = {}
-    if not user_ids:
-        return result
-    rows = (
-        UserApplication.select(UserApplication.user, Application.code)
-        .join(Application)
-        .where(UserApplication.user.in_(list(user_ids)))
-        .tuples()
-    )
-    for user_id, code in rows:
-        result.setdefault(user_id, set()).add(code)
-    return result
-
-
-def user_state(user: User, now=None) -> str:
-    """One of: blocked, locked, provisional, active (the list's 'state' column)."""
-    now = now or utcnow()
-    if user.blocked:
-        return "blocked"
-    if user.locked_permanently or (user.locked_until is not None and user.locked_until > now):
-        return "locked"
-    if user.password_provisional:
-        return "provisional"
-    return "active"
-
-
-@dataclass
-class UserCriteria:
-    last_name: str = ""
-    first_name: str = ""
-    national_number: str = ""  # already cleaned (exact match)
-    blocked: str = ""  # "", "yes", "no"
-    application: str = ""  # "", STTS_WEB, STTS_XML, "none"
-    complement: bool = False
-    sort: str = "name"
-    descending: bool = False
-
-    def condition(self):
-        """The plain search as one expression (None when no criterion is given)."""
-        parts = []
-        if self.last_name.strip():
-            parts.append(_prefix(User.last_name_key, self.last_name))
-        if self.first_name.strip():
-            parts.append(_prefix(User.first_name_key, self.first_name))
-        if self.national_number:
-            parts.append(User.national_number == self.national_number)
-        if self.blocked == "yes":
-            parts.append(User.blocked == True)  # noqa: E712
-        elif self.blocked == "no":
-            parts.append(User.blocked == False)  # noqa: E712
-        if self.application in ("STTS_WEB", "STTS_XML"):
-            parts.append(User.id.in_(_users_with_application(self.application)))
-        elif self.application == "none":
-            parts.append(User.id.not_in(
-                UserApplication.select(UserApplication.user)))
-        if not parts:
-            return None
-        condition = parts[0]
-        for part in parts[1:]:
-            condition &= part
-        return condition
-
-
-def _prefix(column, text: str):
-    """column LIKE 'folded-text%' ESCAPE '\\' (works on SQLite and PostgreSQL alike)."""
-    return NodeList((column, SQL("LIKE"), like_prefix(search_key(text)), SQL("ESCAPE '\\'")))
-
-
-def _users_with_application(code: str):
-    return (UserApplication.select(UserApplication.user)
-            .join(Application).where(Application.code == code))
-
-
-def search_query(manager: User, criteria: UserCriteria):
-    """The users of the manager's company matching ``criteria`` (or, with the complement
-    switch, exactly the company's users that do NOT match), ordered as asked."""
-    scope = User.company == manager.company_id
-    condition = criteria.condition()
-    if condition is None:
-        where = scope if not criteria.complement else (scope & (User.id.is_null()))
-    elif criteria.complement:
-        where = scope & ~condition
-    else:
-        where = scope & condition
-    columns = SORTS.get(criteria.sort, SORTS["name"])
-    order = [c.desc() if criteria.descending else c.asc() for c in columns]
-    order.append(User.id.desc() if criteria.descending else User.id.asc())
-    return (
-        User.select(User, UserProfile)
-        .join(UserProfile, JOIN.LEFT_OUTER, on=(UserProfile.user == User.id), attr="profile_row")
-        .where(where)
-        .order_by(*order)
-    )
-
-
-@dataclass
-class UserPage(Page):
-    """A page of users (``rows``) with the criteria that found them."""
-
-    criteria: UserCriteria = field(default_factory=UserCriteria)
-
-
-def search_users(manager: User, criteria: UserCriteria, page: int = 1,
-                 page_size: int = PAGE_SIZE) -> UserPage:
-    found = paginate(search_query(manager, criteria), page, page_size)
-    _decorate(found.rows)
-    return UserPage(rows=found.rows, page=found.page, total=found.total, size=found.size,
-                    criteria=criteria)
-
-
-def _decorate(users) -> None:
-    apps = applications_of([u.id for u in users])
-    now = utcnow()
-    for user in users:
-        user.app_codes = apps.get(user.id, set())
-        user.state = user_state(user, now)
-        user.profile_code = _profile_code(user)
-
-
-def _profile_code(user) -> str | None:
-    if user.is_local_manager:
-        return "LOCAL_MANAGER"
-    row = getattr(user, "profile_row", None)
-    return row.profile if row is not None and row.profile else None
-
-
-def iter_search(manager: User, criteria: UserCriteria, batch: int = 500):
-    """Every matching user, fetched in batches (for the CSV export)."""
-    query = search_query(manager, criteria)
-    page = 1
-    while True:
-        users = list(query.paginate(page, batch))
-        if not users:
-            return
-        _decorate(users)
-        yield from users
-        if len(users) < batch:
-            return
-        page += 1
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -457,7 +287,6 @@ def update_own_data(manager: User, *, email: str, company_email: str, language: 
                              "company_email": company.email},
                      after={"email": email, "language": language,
                             "company_email": company_email})
-
 
 
 def set_language(user: User, language: str) -> None:

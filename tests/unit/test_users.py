@@ -8,7 +8,8 @@ from stts.csv_export import csv_cell
 from stts.models import Application, Company, User, UserApplication, UserProfile
 from stts.models.console import RetiredUsername
 from stts.rights import allowed, roles_of
-from stts.services.users import UserCriteria, iter_search, search_query, username_available
+from stts.services.user_search import UserCriteria, iter_search, search_query
+from stts.services.users import username_available
 from stts.text import search_key
 
 LAST_NAMES = ["Dubois", "Dupont", "Dümont", "Peeters", "Janssens", "Maes", "Étienne", "Éloi",

@@ -102,7 +102,7 @@ def test_search_query_is_in_the_url_and_page_bookmarkable(manager_client):
 
 
 def test_pagination(manager_client, app):
-    from stts.services.users import PAGE_SIZE
+    from stts.services.user_search import PAGE_SIZE
     from stts.text import search_key
     company = User.get(User.username == "lm.alpha").company_id
     for n in range(PAGE_SIZE + 5):

@@ -110,7 +110,7 @@ def test_task_inbox_runs_the_same_queries_for_any_page_size(client, bulk, monkey
 
 
 def test_user_search_runs_the_same_queries_for_any_page_size(client, bulk, monkeypatch):
-    import stts.services.users as service
+    import stts.services.user_search as service
 
     login(client, "lm.alpha")
     _compare(client, monkeypatch, f"/console/users?last_name={MARK.lower()}",

@@ -16,15 +16,12 @@ from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import NotFound, ServiceError
+from stts.services.user_search import UserCriteria, get_company_user, iter_search, search_users
 from stts.services.users import (
-    UserCriteria,
     UserData,
     create_user,
     delete_user,
-    get_company_user,
-    iter_search,
     reset_password,
-    search_users,
     selected_users,
     set_blocked,
     unlock_user,
