@@ -24,10 +24,11 @@ from stts.models.portal import (
 )
 from stts.pagination import Page, paginate
 from stts.passwords import generate_provisional_password
-from stts.services import Conflict, ServiceError
+from stts.services import ServiceError
 from stts.services.access_requests import PROCESSING_DAYS, get_request, normalize_ticket
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
+from stts.services.locking import check_version, update_versioned
 from stts.services.notifications import queue_mail
 from stts.services.sessions import end_all_sessions
 from stts.text import search_key
@@ -63,18 +64,17 @@ def list_requests(*, status: str = "open", overdue: bool = False, query: str = "
                     PAGE_SIZE)
 
 
-def _locked(request_id: int, version: int) -> AccessRequest:
+STALE = _l("Someone changed this request meanwhile. Check it and try again.")
+
+
+def _locked(request_id: int, version) -> AccessRequest:
     row = get_request(request_id)
-    if row.version != version:
-        raise Conflict(_l("Someone changed this request meanwhile. Check it and try again."))
+    check_version(row, version, STALE)
     return row
 
 
 def _bump(row: AccessRequest, **changes) -> None:
-    updated = AccessRequest.update(version=AccessRequest.version + 1, **changes).where(
-        (AccessRequest.id == row.id) & (AccessRequest.version == row.version)).execute()
-    if updated != 1:
-        raise Conflict(_l("Someone changed this request meanwhile. Check it and try again."))
+    update_versioned(AccessRequest, row.id, row.version, changes, message=STALE)
 
 
 def record_original(request_id: int, version: int, *, gazette_received: bool, actor) -> None:

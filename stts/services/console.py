@@ -12,8 +12,9 @@ from stts.db import utcnow, write_transaction
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
 from stts.pagination import Page, paginate
-from stts.services import Conflict, NotFound, ServiceError, parse_version
+from stts.services import NotFound, ServiceError
 from stts.services.audit import record_event
+from stts.services.locking import update_versioned
 from stts.services.user_search import get_company_user
 
 ACTIVITY_PAGE_SIZE = 25
@@ -54,19 +55,16 @@ def xml_overview(manager: User) -> XmlOverview:
 
 def update_xml_settings(manager: User, *, enabled: bool, result_email: str, version) -> Company:
     """Switch XML sending on or off and set where batch results are notified."""
-    version = parse_version(version)
     result_email = (result_email or "").strip() or None
     if enabled and not result_email:
         raise ServiceError(_l("Give the address that receives the batch results."),
                            field="result_email")
     company = Company.get_by_id(manager.company_id)
     with write_transaction():
-        changed = Company.update(xml_enabled=enabled, xml_result_email=result_email,
-                                 version=Company.version + 1).where(
-            (Company.id == company.id) & (Company.version == version)).execute()
-        if changed != 1:
-            raise Conflict(_l("The settings changed meanwhile. Your input is kept: check and "
-                              "save again."))
+        update_versioned(Company, company.id, version,
+                         {"xml_enabled": enabled, "xml_result_email": result_email},
+                         message=_l("The settings changed meanwhile. Your input is kept: check "
+                                    "and save again."))
         record_event("company.xml_settings", actor=manager, company_id=company.id,
                      object_type="company", object_id=company.id,
                      before={"xml_enabled": company.xml_enabled,

@@ -27,9 +27,10 @@ from stts.models import (
 )
 from stts.models.console import RetiredUsername
 from stts.passwords import generate_provisional_password, hash_password
-from stts.services import Conflict, NotFound, ServiceError, parse_version
+from stts.services import NotFound, ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
+from stts.services.locking import update_versioned
 from stts.services.sessions import end_all_sessions
 from stts.services.user_search import get_company_user
 from stts.text import search_key
@@ -146,19 +147,13 @@ def update_user(manager: User, user_id, version, *, email: str, applications,
     apps, profile = _check_grants(applications, profile)
     if user.is_local_manager:
         apps, profile = user.app_codes, _profile_code_stored(user)  # has everything anyway
-    version = parse_version(version)
     before = {"email": user.email, "applications": sorted(user.app_codes),
               "profile": _profile_code_stored(user)}
     with write_transaction():
-        changed = (
-            User.update(email=(email or "").strip() or None, version=User.version + 1)
-            .where((User.id == user.id) & (User.version == version)
-                   & (User.company == manager.company_id))
-            .execute()
-        )
-        if changed != 1:
-            raise Conflict(_l("Someone changed this user meanwhile. Your input is kept: "
-                              "check the current data and save again."))
+        update_versioned(User, user.id, version, {"email": (email or "").strip() or None},
+                         where=User.company == manager.company_id,
+                         message=_l("Someone changed this user meanwhile. Your input is kept: "
+                                    "check the current data and save again."))
         _set_grants(user.id, apps, profile)
         record_event("user.updated", actor=manager, company_id=manager.company_id,
                      object_type="user", object_id=user.id, before=before,
@@ -269,18 +264,15 @@ def delete_user(manager: User, user_id) -> str:
 def update_own_data(manager: User, *, email: str, company_email: str, language: str,
                     version, company_version) -> None:
     """The local manager's own e-mail and language, and the company's e-mail."""
-    version, company_version = parse_version(version), parse_version(company_version)
     email = (email or "").strip() or None
     company_email = (company_email or "").strip() or None
     company = Company.get_by_id(manager.company_id)
+    stale = _l("Your data changed meanwhile. Your input is kept: check and save again.")
     with write_transaction():
-        changed = User.update(email=email, language=language, version=User.version + 1).where(
-            (User.id == manager.id) & (User.version == version)).execute()
-        changed += Company.update(email=company_email, version=Company.version + 1).where(
-            (Company.id == manager.company_id) & (Company.version == company_version)).execute()
-        if changed != 2:
-            raise Conflict(_l("Your data changed meanwhile. Your input is kept: check and "
-                              "save again."))
+        update_versioned(User, manager.id, version, {"email": email, "language": language},
+                         message=stale)
+        update_versioned(Company, manager.company_id, company_version,
+                         {"email": company_email}, message=stale)
         record_event("user.own_data_changed", actor=manager, company_id=manager.company_id,
                      object_type="user", object_id=manager.id,
                      before={"email": manager.email, "language": manager.language,

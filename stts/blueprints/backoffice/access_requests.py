@@ -67,11 +67,15 @@ def _detail(request_id, *, status=200, original_form=None, refuse_form=None, mes
     row = get_request(request_id)
     original_form = original_form or OriginalForm(formdata=None)
     refuse_form = refuse_form or RefuseForm(formdata=None)
+    version_form = VersionForm(formdata=None)
+    for form in (original_form, refuse_form, version_form):
+        form.version.data = row.version  # a form shown again sends the request's version now
     manager = User.get_or_none(User.id == row.manager_user_id) if row.manager_user_id else None
     can_reissue = manager is not None and manager.is_local_manager and (
         manager.username_provisional or manager.password_provisional)
     return render("backoffice/access_request.html", "backoffice/_access_request_detail.html",
                   status=status, row=row, original_form=original_form, refuse_form=refuse_form,
+                  version_form=version_form,
                   message=message, can_reissue=can_reissue,
                   has_gazette_file=gazette_path(row) is not None)
 
@@ -80,13 +84,6 @@ def _detail(request_id, *, status=200, original_form=None, refuse_form=None, mes
 @requires("backoffice.access_requests")
 def access_request(request_id):
     return _detail(request_id)
-
-
-def _version(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1
 
 
 def _done(request_id, text):
@@ -119,7 +116,7 @@ def _act(request_id, form, action, success, *, refuse_form=None, original_form=N
 def access_request_original(request_id):
     form = OriginalForm()
     return _act(request_id, form, lambda: service.record_original(
-        request_id, _version(form), gazette_received=form.gazette_received.data,
+        request_id, form.version.data, gazette_received=form.gazette_received.data,
         actor=current_user), _("The arrival of the signed original is recorded."),
         original_form=form)
 
@@ -129,7 +126,7 @@ def access_request_original(request_id):
 def access_request_gazette_received(request_id):
     form = VersionForm()
     return _act(request_id, form, lambda: service.record_gazette(
-        request_id, _version(form), actor=current_user),
+        request_id, form.version.data, actor=current_user),
         _("The arrival of the Official Gazette copy is recorded."))
 
 
@@ -138,7 +135,7 @@ def access_request_gazette_received(request_id):
 def access_request_approve(request_id):
     form = VersionForm()
     return _act(request_id, form, lambda: service.approve_request(
-        request_id, _version(form), actor=current_user),
+        request_id, form.version.data, actor=current_user),
         _("The request is approved. The provisional credentials were sent to the local "
           "manager by e-mail; they are not shown here."))
 
@@ -148,7 +145,7 @@ def access_request_approve(request_id):
 def access_request_reissue(request_id):
     form = VersionForm()
     return _act(request_id, form, lambda: service.reissue_credentials(
-        request_id, _version(form), actor=current_user),
+        request_id, form.version.data, actor=current_user),
         _("New provisional credentials were sent to the local manager by e-mail."))
 
 
@@ -157,7 +154,7 @@ def access_request_reissue(request_id):
 def access_request_refuse(request_id):
     form = RefuseForm()
     return _act(request_id, form, lambda: service.refuse_request(
-        request_id, _version(form), form.reason.data, actor=current_user),
+        request_id, form.version.data, form.reason.data, actor=current_user),
         _("The request is refused."), refuse_form=form)
 
 

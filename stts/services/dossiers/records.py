@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from stts import fastsql
 from stts.db import utcnow
 from stts.models import Beneficiary, Dossier, DossierAction
-from stts.services import Conflict, NotFound, parse_version
+from stts.services import NotFound, locking
 from stts.services.audit import pseudonymize, record_event
 
 COMMERCIAL = ("service", "phone_number", "customer_number", "tariff_formula")
@@ -63,20 +63,14 @@ def add_action(dossier, user, type_, state_before, before=None, after=None, reas
 
 def check_version(dossier: Dossier, version) -> int:
     """The version the form was loaded with; Conflict when the dossier changed since."""
-    version = parse_version(version)
-    if version != dossier.version:
-        raise Conflict(STALE)
-    return version
+    return locking.check_version(dossier, version, STALE)
 
 
 def save(dossier: Dossier, expected_version: int, fields: dict) -> None:
     """Write ``fields`` only when nobody changed the dossier since ``expected_version``."""
-    fields = dict(fields, version=expected_version + 1, updated_at=utcnow())
-    rows = (Dossier.update(**fields)
-            .where((Dossier.id == dossier.id) & (Dossier.version == expected_version))
-            .execute())
-    if rows != 1:
-        raise Conflict(STALE)
+    fields = dict(fields, updated_at=utcnow())
+    fields["version"] = locking.update_versioned(Dossier, dossier.id, expected_version, fields,
+                                                 message=STALE)
     for name, value in fields.items():
         setattr(dossier, name, value)
 
