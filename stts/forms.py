@@ -8,7 +8,9 @@ from flask import abort
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
+from wtforms.validators import ValidationError
 
+from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, NotFound, ServiceError
 
 
@@ -25,6 +27,25 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _wtforms_translations(str(get_locale()))
+
+
+def identifier(cleaner, *, replace: bool = True):
+    """The one WTForms validator for identifiers, from a cleaner of ``stts.identifiers``: a
+    value that is not valid gets the cleaner's translated message; with ``replace`` the field
+    then holds the compact form the services take. An empty field is left to
+    ``InputRequired`` or ``Optional``."""
+
+    def validate(form, field):
+        if not (field.data or "").strip():
+            return
+        try:
+            cleaned = cleaner(field.data)
+        except InvalidIdentifier as error:
+            raise ValidationError(error.message) from None
+        if replace:
+            field.data = cleaned
+
+    return validate
 
 
 def apply_service_error(form, error: ServiceError) -> int:

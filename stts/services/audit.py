@@ -7,13 +7,13 @@ clear: pass them through ``pseudonymize``.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 
 from flask import current_app
 
 from stts import fastsql
 from stts.db import database, is_sqlite, utcnow
+from stts.logging import hash_number
 from stts.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -22,8 +22,7 @@ _CHAIN_LOCK_KEY = 74_787_001  # PostgreSQL advisory lock serialising the chain
 
 def pseudonymize(national_number: str) -> str:
     """Keyed hash of a national register number: linkable in the trail, not reversible."""
-    key = current_app.config["AUDIT_HMAC_KEY"].encode()
-    return "nrn:" + hmac.new(key, national_number.encode(), hashlib.sha256).hexdigest()[:24]
+    return hash_number(national_number, current_app.config["AUDIT_HMAC_KEY"].encode())
 
 
 def _row_digest(prev_hash: str, fields: dict) -> str:

@@ -1,8 +1,6 @@
 """The local manager's structured-message settings and the company's activity trail."""
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -16,12 +14,9 @@ from stts.services import NotFound, ServiceError
 from stts.services.audit import record_event
 from stts.services.locking import update_versioned
 from stts.services.user_search import get_company_user
+from stts.tokens import digest, new_token
 
 ACTIVITY_PAGE_SIZE = 25
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- structured messages ---------------------------------------------------------------
@@ -97,10 +92,10 @@ def create_technical_account(manager: User, name: str) -> tuple[TechnicalAccount
     name = (name or "").strip()
     if not name:
         raise ServiceError(_l("Give the technical account a name."), field="name")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with write_transaction():
         account = TechnicalAccount.create(
-            company=manager.company_id, name=name, token_hash=token_digest(token),
+            company=manager.company_id, name=name, token_hash=digest(token),
             token_hint=token[:6], created_at=utcnow(), created_by_id=manager.id)
         record_event("technical_account.created", actor=manager, company_id=manager.company_id,
                      object_type="technical_account", object_id=account.id,
@@ -134,7 +129,7 @@ def authenticate_token(token: str) -> TechnicalAccount | None:
     if not token or len(token) > 200:
         return None
     return (TechnicalAccount.select(TechnicalAccount, Company).join(Company)
-            .where((TechnicalAccount.token_hash == token_digest(token))
+            .where((TechnicalAccount.token_hash == digest(token))
                    & TechnicalAccount.revoked_at.is_null()
                    & (Company.xml_enabled == True))  # noqa: E712
             .first())

@@ -1,24 +1,18 @@
 """Server-side login sessions: the cookie carries a random token, the database its life."""
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from flask import current_app
 
 from stts import fastsql
 from stts.db import utcnow
 from stts.models import Company, LoginSession, User
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from stts.tokens import digest, new_token
 
 
 def open_session(user: User, *, must_change_password: bool = False) -> str:
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     LoginSession.create(
-        user=user, token_hash=_digest(token), must_change_password=must_change_password
+        user=user, token_hash=digest(token), must_change_password=must_change_password
     )
     return token
 
@@ -29,7 +23,7 @@ def load_session(token: str) -> LoginSession | None:
         return None
     # Every request runs this: the session, its user and the user's company in one statement
     # prepared once per process.
-    rows = fastsql.select("session-by-token", _session_with_user, token_hash=_digest(token))
+    rows = fastsql.select("session-by-token", _session_with_user, token_hash=digest(token))
     row = next(iter(rows), None)
     if row is None:
         return None
@@ -54,7 +48,7 @@ def _session_with_user():
 
 
 def end_session(token: str) -> None:
-    LoginSession.delete().where(LoginSession.token_hash == _digest(token)).execute()
+    LoginSession.delete().where(LoginSession.token_hash == digest(token)).execute()
 
 
 def end_all_sessions(user_id: int) -> int:

@@ -5,7 +5,8 @@ import pytest
 
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
-from stts.services.console import authenticate_token, token_digest
+from stts.services.console import authenticate_token
+from stts.tokens import digest as token_digest
 from tests.conftest import HX, login, text_of
 
 

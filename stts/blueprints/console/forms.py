@@ -18,9 +18,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from stts.forms import Form
+from stts.forms import Form, identifier
 from stts.i18n import LANGUAGE_NAMES
-from stts.identifiers import InvalidIdentifier, clean_national_number
+from stts.identifiers import clean_national_number
 
 
 def email_address(form, field):
@@ -42,12 +42,7 @@ def _profile_choices():
             ("STTS3", _l("STTS 3 — extended administrative"))]
 
 
-def _national_number(form, field):
-    if field.data:
-        try:
-            field.data = clean_national_number(field.data)
-        except InvalidIdentifier as error:
-            raise ValidationError(str(error.message)) from None
+_national_number = identifier(clean_national_number)
 
 
 class GrantsMixin:

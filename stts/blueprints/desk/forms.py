@@ -9,10 +9,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from stts.forms import Form
-from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
+from stts.forms import Form, identifier
+from stts.identifiers import clean_national_number, clean_phone_number
 from stts.labels import (
     CATEGORY_LABELS,
     CEASE_REASON_LABELS,
@@ -27,23 +27,14 @@ def _choices(labels, blank=None):
     return ([("", blank)] if blank is not None else []) + items
 
 
-def national_number(form, field):
-    try:
-        field.data = clean_national_number(field.data or "")
-    except InvalidIdentifier as error:
-        raise ValidationError(error.message) from None
-
-
-def phone_number(form, field):
-    if field.data:
-        try:
-            field.data = clean_phone_number(field.data)
-        except InvalidIdentifier as error:
-            raise ValidationError(error.message) from None
+national_number = identifier(clean_national_number)
+phone_number = identifier(clean_phone_number)
 
 
 def _nrn_field(**kw):
-    return StringField(_l("National register number"), validators=[national_number],
+    return StringField(_l("National register number"),
+                       validators=[InputRequired(_l("Enter a national register number.")),
+                                   national_number],
                        description=_l("11 digits, e.g. 85.07.30-033.28"),
                        render_kw={"inputmode": "numeric", "autocomplete": "off"}, **kw)
 

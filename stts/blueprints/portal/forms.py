@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from stts import identifiers
-from stts.forms import Form
+from stts.forms import Form, identifier
 from stts.i18n import LANGUAGE_NAMES
 
 CATEGORY_CHOICES = [
@@ -23,15 +23,10 @@ SIGNER_QUALITY_CHOICES = MANAGER_QUALITY_CHOICES[1:]
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 
 
-def _identifier(cleaner):
-    def check(form, field):
-        if field.data and field.data.strip():
-            try:
-                cleaner(field.data)
-            except identifiers.InvalidIdentifier as invalid:
-                raise ValidationError(invalid.message) from None
-
-    return check
+def _checked(cleaner):
+    """Validate an identifier but keep what the person typed: the wizard shows it again and
+    the step's ``cleaned()`` keeps the compact form."""
+    return identifier(cleaner, replace=False)
 
 
 def _choice_required(form, field):
@@ -62,12 +57,12 @@ class CategoryForm(StepForm):
 class CompanyForm(StepForm):
     enterprise_number = StringField(
         _l("Enterprise number (BCE/KBO)"),
-        validators=[Optional(), Length(max=20), _identifier(identifiers.clean_enterprise_number)],
+        validators=[Optional(), Length(max=20), _checked(identifiers.clean_enterprise_number)],
         description=_l("10 digits, for example 0403.019.261. Give this number or the ONSS number."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     onss_number = StringField(
         _l("ONSS employer number"),
-        validators=[Optional(), Length(max=20), _identifier(identifiers.clean_onss_number)],
+        validators=[Optional(), Length(max=20), _checked(identifiers.clean_onss_number)],
         description=_l("9 digits. Needed only when you do not give the enterprise number."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     company_name = StringField(
@@ -102,7 +97,7 @@ class _PersonForm(StepForm):
     national_number = StringField(
         _l("National register number"),
         validators=[DataRequired(), Length(max=20),
-                    _identifier(identifiers.clean_national_number)],
+                    _checked(identifiers.clean_national_number)],
         description=_l("11 digits, on the back of the identity card: 85.07.30-033.28."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     email = EmailField(_l("E-mail"),
@@ -111,7 +106,7 @@ class _PersonForm(StepForm):
                        render_kw={"autocomplete": "email"})
     phone = StringField(_l("Phone"),
                         validators=[DataRequired(), Length(max=30),
-                                    _identifier(identifiers.clean_phone_number)],
+                                    _checked(identifiers.clean_phone_number)],
                         description=_l("A Belgian number, for example +32 2 226 88 88."),
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
 
@@ -164,7 +159,7 @@ class FollowForm(Form):
     enterprise_number = StringField(
         _l("Enterprise number (BCE/KBO)"),
         validators=[DataRequired(), Length(max=20),
-                    _identifier(identifiers.clean_enterprise_number)],
+                    _checked(identifiers.clean_enterprise_number)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
