@@ -23,6 +23,7 @@ from stts.cli import register_cli
 from stts.htmx import add_vary
 from stts.labels import label_context
 from stts.logging import install as install_log_redaction
+from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.pagination import query_args
 from stts.permissions import can
 from stts.worker import worker
@@ -52,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     _register_headers(app)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["query_args"] = query_args
+    app.jinja_env.globals.update(MODIFIABLE_STATES=MODIFIABLE_STATES,
+                                 CEASABLE_STATES=CEASABLE_STATES)
     app.context_processor(label_context)  # the label tables, in the request's language
     _register_filters(app)
     register_cli(app)

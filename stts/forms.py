@@ -48,6 +48,25 @@ def identifier(cleaner, *, replace: bool = True):
     return validate
 
 
+def submit(form, call, *, success, failure, current_version=None):
+    """The one way a view applies a posted form to a service: ``call(form)`` when the form
+    is valid, then ``success(result)`` (a redirect); otherwise ``failure(status)`` shows the
+    page again: 422 with the errors on their fields, 409 when the object changed meanwhile
+    (the input is kept and ``current_version()`` goes into the form, so that sending it
+    again overwrites knowingly), 404 for an object that is not the user's."""
+    status = 422
+    if form.validate_on_submit():
+        try:
+            result = call(form)
+        except ServiceError as error:
+            status = apply_service_error(form, error)
+            if isinstance(error, Conflict) and current_version is not None:
+                form.version.data = current_version()
+        else:
+            return success(result)
+    return failure(status)
+
+
 def apply_service_error(form, error: ServiceError) -> int:
     """Put the refusal on its field (or on the form) and return the status to answer with:
     404 for an object that is not the user's, 409 for a stale edit, 422 otherwise."""

@@ -23,7 +23,10 @@ STATES = ("INCOMPLETE", "SUBMITTED", "REVIEW", "APPROVED", "ACTIVE", "REJECTED",
           "ENDED", "CANCELLED")
 # A person or household has at most one dossier in these states, across all operators.
 LIVE_STATES = ("INCOMPLETE", "SUBMITTED", "REVIEW", "APPROVED", "ACTIVE")
-# The same list as an SQL literal, for partial indexes and hand-written statements.
+# What the desk may still modify, and what may be ceased.
+MODIFIABLE_STATES = LIVE_STATES
+CEASABLE_STATES = ("APPROVED", "ACTIVE")
+# The live states as an SQL literal, for partial indexes and hand-written statements.
 LIVE_STATES_SQL = ", ".join(f"'{state}'" for state in LIVE_STATES)
 TASK_TYPES = ("ENTER_MISSING_DATA", "CLOSE_FILE", "TERMINATE_REDUCTION", "ADDRESS_CHANGED",
               "BENEFICIARY_DECEASED", "TRANSFERRED_AWAY", "DECISION_TAKEN")

@@ -7,14 +7,13 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import InputRequired, Length, Optional
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form
+from stts.forms import Form, submit
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.models.portal import AR_STATUSES
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, NotFound, ServiceError
 from stts.services import access_decisions as service
 from stts.services.access_requests import gazette_path, get_request
 
@@ -91,24 +90,15 @@ def _done(request_id, text):
     return redirect_to(url_for("backoffice.access_request", request_id=request_id), code=303)
 
 
-def _act(request_id, form, action, success, *, refuse_form=None, original_form=None):
-    if not form.validate_on_submit():
-        return _detail(request_id, status=422, refuse_form=refuse_form,
-                       original_form=original_form)
-    try:
-        action()
-    except NotFound:
-        abort(404)
-    except Conflict as conflict:
-        return _detail(request_id, status=409, message=conflict.message,
-                       refuse_form=refuse_form, original_form=original_form)
-    except ServiceError as refused:
-        if refused.field and refuse_form is not None and refused.field in refuse_form:
-            refuse_form[refused.field].errors = [refused.message]
-            return _detail(request_id, status=422, refuse_form=refuse_form)
-        return _detail(request_id, status=422, message=refused.message,
-                       refuse_form=refuse_form, original_form=original_form)
-    return _done(request_id, success)
+def _act(request_id, form, action, success, **shown):
+    """Call the one service, then back to the request; or the request again with the
+    errors: on the form when it is ``shown`` (the refusal's reason), otherwise as a banner."""
+    def failed(status):
+        message = None if shown else " ".join(str(m) for m in form.form_errors) or None
+        return _detail(request_id, status=status, message=message, **shown)
+
+    return submit(form, lambda _form: action(), success=lambda _result: _done(request_id, success),
+                  failure=failed)
 
 
 @bp.route("/access-requests/<int:request_id>/original", methods=["POST"])

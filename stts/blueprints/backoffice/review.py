@@ -9,13 +9,13 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form, apply_service_error
+from stts.forms import Form, submit
 from stts.htmx import redirect_to
 from stts.labels import CATEGORY_LABELS
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, ServiceError, yearly_check
+from stts.services import ServiceError, yearly_check
 from stts.services import review as service
 
 # --- forms ------------------------------------------------------------------------------------
@@ -109,22 +109,16 @@ def review_dossier(dossier_id):
 
 
 def _act(dossier_id, form, key, call, message):
-    """Validate ``form``, call the one service, then back to the queue; or the review page
-    again with the errors (422) or, when the dossier changed meanwhile, 409 keeping input."""
-    dossier = service.load_for_review(dossier_id)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            call(form)
-        except ServiceError as error:
-            status = apply_service_error(form, error)
-            if isinstance(error, Conflict):
-                dossier = service.load_for_review(dossier_id)
-                form.version.data = dossier.version
-        else:
-            flash(message, "success")
-            return redirect_to(url_for("backoffice.review_queue"))
-    return _render_review(dossier, status=status, **{key: form})
+    """Call the one service, then back to the queue; or the review page again with the
+    form's errors."""
+    def done(_result):
+        flash(message, "success")
+        return redirect_to(url_for("backoffice.review_queue"))
+
+    return submit(form, call, success=done,
+                  failure=lambda status: _render_review(service.load_for_review(dossier_id),
+                                                        status=status, **{key: form}),
+                  current_version=lambda: service.load_for_review(dossier_id).version)
 
 
 @bp.route("/review/<int:dossier_id>/decide", methods=["POST"])

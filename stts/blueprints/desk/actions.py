@@ -6,11 +6,10 @@ from flask_login import current_user
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, ModifyForm
 from stts.blueprints.desk.views import render_dossier
-from stts.forms import apply_service_error
+from stts.forms import submit
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, ServiceError
 from stts.services.dossiers import cancelling, changes
 from stts.services.dossiers.reading import load_dossier
 
@@ -19,46 +18,34 @@ def _load(dossier_id):
     return load_dossier(current_user, dossier_id)
 
 
+def _back_to_dossier(dossier_id, message):
+    flash(message, "success")
+    return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
+
+
 @bp.route("/dossiers/<int:dossier_id>/modify", methods=["GET", "POST"])
 @requires("desk.modify")
 def modify(dossier_id):
     dossier = _load(dossier_id)
     form = ModifyForm(obj=dossier)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changes.modify_dossier(current_user, dossier_id, form.version.data,
-                                   form.commercial_data())
-        except ServiceError as error:
-            status = apply_service_error(form, error)
-            if isinstance(error, Conflict):
-                form.version.data = load_dossier(current_user, dossier_id).version
-        else:
-            flash(_("The dossier was modified."), "success")
-            return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
-    elif form.is_submitted():
-        status = 422
-    return render("desk/modify.html", "desk/_modify_form.html", form=form, dossier=dossier,
-                  status=status)
+    if not form.is_submitted():
+        return render("desk/modify.html", "desk/_modify_form.html", form=form, dossier=dossier)
+    return submit(
+        form, lambda f: changes.modify_dossier(current_user, dossier_id, f.version.data,
+                                               f.commercial_data()),
+        success=lambda _result: _back_to_dossier(dossier_id, _("The dossier was modified.")),
+        failure=lambda status: render("desk/modify.html", "desk/_modify_form.html", form=form,
+                                      dossier=dossier, status=status),
+        current_version=lambda: _load(dossier_id).version)
 
 
 def _act(dossier_id, form, key, call, message):
-    """Validate ``form``, run ``call`` (the one service), then go back to the dossier or
-    re-render it with the form's errors (422, or 409 when the dossier changed meanwhile)."""
-    dossier = _load(dossier_id)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            call(form)
-        except ServiceError as error:
-            status = apply_service_error(form, error)
-            if isinstance(error, Conflict):
-                dossier = _load(dossier_id)
-                form.version.data = dossier.version
-        else:
-            flash(message, "success")
-            return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
-    return render_dossier(dossier, status=status, **{key: form})
+    """An action of the dossier page: back to the dossier, or the page again with the
+    form's errors."""
+    return submit(form, call, success=lambda _result: _back_to_dossier(dossier_id, message),
+                  failure=lambda status: render_dossier(_load(dossier_id), status=status,
+                                                        **{key: form}),
+                  current_version=lambda: _load(dossier_id).version)
 
 
 @bp.route("/dossiers/<int:dossier_id>/activate", methods=["POST"])

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from stts.db import write_transaction
 from stts.models import Dossier
-from stts.models.dossiers import LIVE_STATES
+from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.services import ServiceError
 from stts.services.dossiers.lookup import decide, is_complete
 from stts.services.dossiers.records import (
@@ -20,9 +20,6 @@ from stts.services.dossiers.records import (
     save,
     snapshot,
 )
-
-MODIFIABLE_STATES = LIVE_STATES
-CEASABLE_STATES = ("APPROVED", "ACTIVE")
 
 
 def modify_dossier(user, dossier_id, version, data: dict) -> Dossier:
