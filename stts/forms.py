@@ -4,14 +4,13 @@ from __future__ import annotations
 import functools
 
 from babel.support import Translations
-from flask import abort
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from stts.identifiers import InvalidIdentifier
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, ServiceError
 
 
 @functools.cache
@@ -53,7 +52,7 @@ def submit(form, call, *, success, failure, current_version=None):
     is valid, then ``success(result)`` (a redirect); otherwise ``failure(status)`` shows the
     page again: 422 with the errors on their fields, 409 when the object changed meanwhile
     (the input is kept and ``current_version()`` goes into the form, so that sending it
-    again overwrites knowingly), 404 for an object that is not the user's."""
+    again overwrites knowingly). A ``NotFound`` is the 404 page (stts.errors)."""
     status = 422
     if form.validate_on_submit():
         try:
@@ -69,9 +68,7 @@ def submit(form, call, *, success, failure, current_version=None):
 
 def apply_service_error(form, error: ServiceError) -> int:
     """Put the refusal on its field (or on the form) and return the status to answer with:
-    404 for an object that is not the user's, 409 for a stale edit, 422 otherwise."""
-    if isinstance(error, NotFound):
-        abort(404)
+    409 for a stale edit, 422 otherwise."""
     field = form[error.field] if error.field and error.field in form else None
     if field is not None:
         field.errors = list(field.errors or []) + [error.message]

@@ -10,8 +10,14 @@ class ServiceError(Exception):
         self.field = field
 
 
-class NotFound(ServiceError):
-    pass
+class NotFound(Exception):
+    """The object does not exist or is not the user's (both look the same from outside).
+    Not a refusal: the web layer answers it with the 404 page by one error handler, so
+    views catch ``ServiceError`` for refusals and never see it."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
 
 
 class Conflict(ServiceError):

@@ -164,7 +164,7 @@ def save_draft_step(draft: AccessRequestDraft, step: str, raw: dict, clean: dict
                     upload=None, *, address: str | None = None) -> None:
     """Accept a validated step into the draft, applying the rules that span the wizard."""
     if step not in STEPS or step == "overview" or not step_allowed(draft, step):
-        raise NotFound(_l("This step is not available."))
+        raise ServiceError(_l("This step is not available."))
     data = _data(draft)
     gazette_file = draft.gazette_file
     if step == "company":

@@ -15,7 +15,7 @@ from stts.identifiers import mask_national_number
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import NotFound, ServiceError
+from stts.services import ServiceError
 from stts.services.user_search import UserCriteria, get_company_user, iter_search, search_users
 from stts.services.users import (
     UserData,
@@ -135,8 +135,6 @@ def user_edit(user_id):
 def user_password(user_id):
     try:
         user, password = reset_password(current_user, user_id)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         flash(error.message, "error")
         return redirect_to(url_for("console.user_edit", user_id=user_id), code=303)
@@ -147,8 +145,6 @@ def user_password(user_id):
 def _set_blocked_one(user_id, blocked: bool):
     try:
         set_blocked(current_user, [user_id], blocked)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         flash(error.message, "error")
     else:
@@ -184,8 +180,6 @@ def user_delete(user_id):
     if request.method == "POST":
         try:
             username = delete_user(current_user, user.id)
-        except NotFound:
-            abort(404)
         except ServiceError as error:
             flash(error.message, "error")
             return redirect_to(url_for("console.user_edit", user_id=user.id), code=303)
@@ -210,8 +204,6 @@ def users_bulk():
         return render("console/users_bulk.html", form=form, users=chosen, blocked=blocked)
     try:
         count = set_blocked(current_user, ids, blocked)
-    except NotFound:
-        abort(404)
     except ServiceError as error:
         flash(error.message, "error")
     else:

@@ -11,7 +11,7 @@ from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import Conflict, NotFound
+from stts.services import Conflict
 from stts.services.xml_batches import intake as service
 from stts.services.xml_batches.settings import setting
 
@@ -83,8 +83,6 @@ def xml_batch(batch_id):
 def xml_batch_response(batch_id):
     try:
         batch, path = service.response_path(current_user.company_id, batch_id)
-    except NotFound:
-        abort(404)
     except Conflict:
         abort(409)
     return send_file(path, mimetype="application/xml", as_attachment=True,

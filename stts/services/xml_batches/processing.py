@@ -147,7 +147,7 @@ def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
             return fastsql.create(XmlMessageResult, **row, code="OK",
                                   text=_accepted_text(dossier), dossier_id=dossier.id,
                                   dossier_state=dossier.state)
-    except ServiceError as error:
+    except (ServiceError, NotFound) as error:
         code = next(code for kind, code in CODES if isinstance(error, kind))
         text = str(error.message)
     except (OperationalError, InterfaceError, LeaseLost):
