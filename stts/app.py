@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import stts.worker.tasks  # noqa: F401 (declares every background task)
-from stts import auth, db, errors, i18n, identifiers, input_guard
+from stts import auth, db, errors, i18n, identifiers, input_guard, uploads
 from stts.blueprints.api import bp as api_bp
 from stts.blueprints.auth import bp as auth_bp
 from stts.blueprints.backoffice import bp as backoffice_bp
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure(app, config)
     app.url_map.converters["int"] = DatabaseIdConverter
     input_guard.init_app(app)
+    uploads.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)

@@ -29,8 +29,16 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 PROVISIONAL_PASSWORD_VALIDITY = timedelta(days=14)
 
-# Uploads.
+# Uploads: any request body, then each upload's own limit (stts.uploads).
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+GAZETTE_MAX_BYTES = 4 * 1024 * 1024  # the Official Gazette copy of an access request (PDF)
+REGISTER_FEED_MAX_BYTES = 4 * 1024 * 1024  # a National Register feed file (CSV)
+XML_MAX_BYTES = 64 * 1024 * 1024  # a batch of structured messages
+
+# Structured messages (stts/services/xml_batches).
+XML_MAX_MESSAGES = 200_000
+XML_GROUP_SIZE = 200  # messages committed together
+XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed worker)
 
 # Languages.
 LANGUAGES = ("fr", "nl", "de", "en")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app, g
+from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -38,7 +38,8 @@ def render_error(code: int, message=None):
     title, default = MESSAGES.get(code, MESSAGES[500])
     text = message or default
     if code == 413:
-        text = str(text) % {"size": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)}
+        # The limit of this request: an upload's own (stts.uploads), or any request's.
+        text = str(text) % {"size": request.max_content_length // (1024 * 1024)}
     return render("errors/error.html", "errors/_error.html", status=code, code=code,
                   title=title, message=text, incident=incident), incident
 

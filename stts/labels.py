@@ -57,6 +57,13 @@ ACTION_LABELS = {
     "DEATH": _l("Death"),
     "YEARLY_CHECK": _l("Yearly check"),
 }
+BATCH_STATE_LABELS = {
+    "RECEIVED": _l("Received, waiting"),
+    "VALIDATING": _l("Checking the file"),
+    "PROCESSING": _l("Applying the messages"),
+    "DONE": _l("Done"),
+    "REJECTED": _l("Rejected as a whole"),
+}
 FIELD_LABELS = {
     "state": _l("State"),
     "category": _l("Category"),
@@ -79,7 +86,7 @@ LABEL_TABLES = {
     "CATEGORY_LABELS": CATEGORY_LABELS, "STATE_LABELS": STATE_LABELS,
     "SERVICE_LABELS": SERVICE_LABELS, "TASK_LABELS": TASK_LABELS,
     "CEASE_REASON_LABELS": CEASE_REASON_LABELS, "ACTION_LABELS": ACTION_LABELS,
-    "FIELD_LABELS": FIELD_LABELS,
+    "FIELD_LABELS": FIELD_LABELS, "BATCH_STATE_LABELS": BATCH_STATE_LABELS,
 }
 
 

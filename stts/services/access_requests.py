@@ -210,7 +210,7 @@ def uploads_dir() -> str:
 
 def store_gazette(upload) -> str:
     """Store an uploaded PDF under a random name (the sent filename is ignored)."""
-    limit = current_app.config.get("GAZETTE_MAX_BYTES", 4 * 1024 * 1024)
+    limit = current_app.config["GAZETTE_MAX_BYTES"]
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
         raise ServiceError(_l("The file is too large (at most %(size)d MB).",

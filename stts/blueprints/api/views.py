@@ -12,7 +12,7 @@ from stts.permissions import public
 from stts.services import Conflict, NotFound
 from stts.services.console import authenticate_token
 from stts.services.xml_batches import intake as service
-from stts.services.xml_batches.settings import setting
+from stts.uploads import limit_of, upload_limit
 from stts.xml.parser import schema_path
 
 ACCEPTED_TYPES = ("application/xml", "text/xml", "application/octet-stream")
@@ -53,7 +53,7 @@ def _language() -> str:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
     return api_error(413, "too_large", _("The file is too large (at most %(mb)s MB).",
-                     mb=setting("XML_MAX_BYTES") // (1024 * 1024)))
+                     mb=limit_of("XML_MAX_BYTES") // (1024 * 1024)))
 
 
 @bp.errorhandler(HTTPException)
@@ -65,8 +65,8 @@ def _http_error(error):
 
 @bp.route("/api/v1/batches", methods=["POST"])
 @bearer_token
+@upload_limit("XML_MAX_BYTES")
 def upload_batch():
-    request.max_content_length = setting("XML_MAX_BYTES")
     if request.mimetype not in ACCEPTED_TYPES:
         return api_error(415, "unsupported_media_type",
                          _("Send the batch file as the request body with Content-Type "

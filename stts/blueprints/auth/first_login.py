@@ -1,42 +1,17 @@
 """First login of a local manager: choose the username (for good) and the password."""
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
 
 from stts.auth import finish_session
 from stts.blueprints.auth.blueprint import bp
-from stts.forms import Form
+from stts.blueprints.auth.forms import FirstLoginForm
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError
 from stts.services.first_login import FirstLoginRefused, complete_first_login
-
-
-class FirstLoginForm(Form):
-    username = StringField(
-        _l("Username"), validators=[InputRequired(), Length(max=64)],
-        description=_l("3 to 64 characters: lower-case letters a-z, digits and . _ - "
-                       "It can never be changed afterwards."),
-        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
-    username_confirm = StringField(
-        _l("Username again"), validators=[InputRequired(), Length(max=64)],
-        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField(
-        _l("Password"), validators=[InputRequired(), Length(max=1024)],
-        description=_l("12 to 128 characters. A sentence of several words is easy to remember."),
-        render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField(
-        _l("Password again"), validators=[InputRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"})
-    national_number = StringField(
-        _l("Your national register number"), validators=[InputRequired(), Length(max=20)],
-        description=_l("As given in the access request, to confirm it is you."),
-        render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
 @bp.route("/first-login", methods=["GET", "POST"], endpoint="first_login")

@@ -30,3 +30,25 @@ class ChangePasswordForm(Form):
 class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
     next = HiddenField()
+
+
+class FirstLoginForm(Form):
+    username = StringField(
+        _l("Username"), validators=[InputRequired(), Length(max=64)],
+        description=_l("3 to 64 characters: lower-case letters a-z, digits and . _ - "
+                       "It can never be changed afterwards."),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    username_confirm = StringField(
+        _l("Username again"), validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(), Length(max=1024)],
+        description=_l("12 to 128 characters. A sentence of several words is easy to remember."),
+        render_kw={"autocomplete": "new-password"})
+    password_confirm = PasswordField(
+        _l("Password again"), validators=[InputRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"})
+    national_number = StringField(
+        _l("Your national register number"), validators=[InputRequired(), Length(max=20)],
+        description=_l("As given in the access request, to confirm it is you."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})

@@ -1,13 +1,16 @@
 """Back-office: the queue of access requests (designating local managers)."""
 from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form, submit
+from stts.blueprints.backoffice.forms import (
+    AccessRequestFilterForm,
+    OriginalForm,
+    RefuseForm,
+    VersionForm,
+)
+from stts.forms import submit
 from stts.htmx import redirect_to
 from stts.models import User
 from stts.models.portal import AR_STATUSES
@@ -17,42 +20,11 @@ from stts.render import render
 from stts.services import access_decisions as service
 from stts.services.access_requests import gazette_path, get_request
 
-STATUS_FILTERS = [("open", _l("Open (awaiting or being processed)")), ("all", _l("All")),
-                  ("awaiting_original", _l("Awaiting the signed original")),
-                  ("original_received", _l("Original received, being processed")),
-                  ("approved", _l("Approved")), ("refused", _l("Refused"))]
-
-
-class QueueFilterForm(Form):
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Ticket or enterprise number"), validators=[Optional(), Length(max=40)])
-    status = SelectField(_l("Status"), choices=STATUS_FILTERS, default="open",
-                         validators=[Optional()])
-    overdue = BooleanField(_l("Only overdue (more than 5 days after the original arrived)"))
-    page = IntegerField(default=1, validators=[Optional()])
-
-
-class VersionForm(Form):
-    version = HiddenField(validators=[InputRequired()])
-
-
-class OriginalForm(VersionForm):
-    gazette_received = BooleanField(_l("The copy of the Official Gazette publication arrived too"))
-
-
-class RefuseForm(VersionForm):
-    reason = TextAreaField(_l("Reason of the refusal"),
-                           validators=[InputRequired(message=_l("Give the reason of the refusal.")),
-                                       Length(max=1000)],
-                           description=_l("Shown to whoever follows the request with its ticket."))
-
 
 @bp.route("/access-requests")
 @requires("backoffice.access_requests")
 def access_requests():
-    form = QueueFilterForm(request.args)
+    form = AccessRequestFilterForm(request.args)
     form.validate()
     status = form.status.data if form.status.data in ("open", "all", *AR_STATUSES) else "open"
     result = service.list_requests(status=status, overdue=bool(form.overdue.data),

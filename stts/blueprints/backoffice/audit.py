@@ -1,52 +1,15 @@
 """Back-office: the institution reads the audit trail of every company and checks its chain."""
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form
+from stts.blueprints.backoffice.forms import AuditFilterForm, VerifyForm
 from stts.htmx import is_htmx
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import audit_trail as service
-
-SEARCH = {"type": "search", "autocomplete": "off"}
-
-
-class AuditFilterForm(Form):
-    class Meta:
-        csrf = False
-
-    company = SelectField(_l("Company"), validators=[Optional()], coerce=str,
-                          validate_choice=False)
-    actor = StringField(_l("Done by (username)"), validators=[Optional(), Length(max=64)],
-                        render_kw=SEARCH)
-    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
-    object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
-    object_id = StringField(_l("Object"), validators=[Optional(), Length(max=64)],
-                            description=_l("An object number, or a national register number: "
-                                           "it is searched by its keyed hash, never stored."),
-                            render_kw=SEARCH)
-    result = SelectField(_l("Result"), validators=[Optional()], validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
-
-    def validate_company(self, field):
-        if field.data and not field.data.isdigit():
-            raise ValidationError(_l("Choose a company from the list."))
-
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end date is before the start date."))
-
-
-class VerifyForm(Form):
-    pass
 
 
 def _filter_form():

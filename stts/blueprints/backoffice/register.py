@@ -1,56 +1,38 @@
 """Back-office: upload a National Register feed file (address changes, deaths) and follow
 its import (a background job). Case handlers only ("backoffice.register_feed")."""
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.file import FileField, FileRequired
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form
+from stts.blueprints.backoffice.forms import RegisterUploadForm
 from stts.htmx import redirect_to
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError
 from stts.services import register_feed as service
 from stts.services import yearly_check as jobs
-
-UPLOAD_ENDPOINT = "backoffice.register_feed"
-DEFAULT_MAX_BYTES = 4 * 1024 * 1024
-
-
-def max_bytes() -> int:
-    return int(current_app.config.get("REGISTER_FEED_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-class RegisterUploadForm(Form):
-    file = FileField(_l("National Register file (CSV)"),
-                     validators=[FileRequired(_l("Choose the CSV file to import."))],
-                     render_kw={"accept": ".csv,text/csv"})
-
-
-@bp.url_value_preprocessor
-def _register_upload_limit(endpoint, values):
-    """The upload's own size limit (413 beyond it), set before anything reads the body."""
-    if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        request.max_content_length = max_bytes() + 64 * 1024  # room for the form's fields
+from stts.uploads import limit_of, upload_limit
 
 
 def _page(form, status=200):
     return render("backoffice/register.html", "backoffice/_register_form.html", form=form,
                   status=status, jobs=jobs.recent_jobs(service.KIND),
-                  result_of=jobs.result_of, max_mb=max(1, max_bytes() // (1024 * 1024)))
+                  result_of=jobs.result_of,
+                  max_mb=max(1, limit_of("REGISTER_FEED_MAX_BYTES") // (1024 * 1024)))
 
 
 @bp.route("/register-feed", methods=["GET", "POST"])
 @requires("backoffice.register_feed")
+@upload_limit("REGISTER_FEED_MAX_BYTES")
 def register_feed():
     form = RegisterUploadForm()
     if request.method == "GET":
         return _page(form)
     if form.validate_on_submit():
-        raw = form.file.data.read(max_bytes() + 1)
+        raw = form.file.data.read(limit_of("REGISTER_FEED_MAX_BYTES") + 1)
         try:
-            if len(raw) > max_bytes():
+            if len(raw) > limit_of("REGISTER_FEED_MAX_BYTES"):
                 raise ServiceError(_l("The file is too large."), field="file")
             job = service.start_register_import(current_user, raw)
         except ServiceError as error:

@@ -3,15 +3,18 @@ from datetime import date
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.blueprints.backoffice.blueprint import bp
-from stts.forms import Form, submit
+from stts.blueprints.backoffice.forms import (
+    AskDocumentsForm,
+    CloseForm,
+    DecideForm,
+    ReviewFilterForm,
+    StartForm,
+)
+from stts.forms import submit
 from stts.htmx import redirect_to
-from stts.labels import CATEGORY_LABELS
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -19,47 +22,6 @@ from stts.services import ServiceError, yearly_check
 from stts.services import review as service
 
 # --- forms ------------------------------------------------------------------------------------
-
-class QueueFilterForm(Form):
-    class Meta:
-        csrf = False
-
-    operator = SelectField(_l("Operator"), validators=[Optional()], coerce=str)
-    category = SelectField(_l("Category"), validators=[Optional()],
-                           choices=[("", _l("All"))] + list(CATEGORY_LABELS.items()))
-    age = SelectField(_l("Waiting for"), validators=[Optional()], choices=[
-        ("", _l("Any time"))] + [(str(d), _l("more than %(num)s days", num=d))
-                                 for d in service.AGE_FILTERS])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
-
-
-class DecideForm(Form):
-    version = HiddenField()
-    decision = SelectField(_l("Decision"), validators=[InputRequired(_l("Choose the decision."))],
-                           choices=[("", ""), ("APPROVE", _l("Approve")),
-                                    ("REJECT", _l("Reject"))])
-    reason = TextAreaField(_l("Reason of the decision"),
-                           validators=[InputRequired(_l("Give the reason.")),
-                                       Length(max=service.REASON_MAX)],
-                           description=_l("Shown to the operator on the dossier."))
-
-
-class AskDocumentsForm(Form):
-    version = HiddenField()
-    due_date = DateField(_l("Documents due by"),
-                         validators=[InputRequired(_l("Enter the due date."))])
-    reason = TextAreaField(_l("Documents asked"),
-                           validators=[InputRequired(_l("Say which documents are needed.")),
-                                       Length(max=service.REASON_MAX)])
-
-
-class CloseForm(Form):
-    version = HiddenField()
-    reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=service.REASON_MAX)])
-
-
-class StartForm(Form):
-    pass
 
 
 def _forms(dossier, **overrides) -> dict:
@@ -78,10 +40,10 @@ def _forms(dossier, **overrides) -> dict:
 @bp.route("/review")
 @requires("backoffice.review")
 def review_queue():
-    form = QueueFilterForm(request.args)
+    form = ReviewFilterForm(request.args)
     form.operator.choices = [("", _("All"))] + [(str(i), n) for i, n in service.operators()]
     if not form.validate():
-        form = QueueFilterForm(formdata=None)
+        form = ReviewFilterForm(formdata=None)
         form.operator.choices = [("", _("All"))] + [(str(i), n) for i, n in service.operators()]
     result = service.review_queue(
         company_id=int(form.operator.data) if form.operator.data else None,

@@ -1,5 +1,6 @@
 """The desk's forms (Flask-WTF, labels translated lazily)."""
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
@@ -166,3 +167,11 @@ class TaskFilterForm(Form):
 
 class ProcessTaskForm(Form):
     note = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=1000)])
+
+
+class BatchUploadForm(Form):
+    file = FileField(_l("Batch file (XML)"),
+                     validators=[FileRequired(_l("Choose the XML file to send."))],
+                     description=_l("One batch per file, UTF-8, as described by the batch "
+                                    "schema."),
+                     render_kw={"accept": ".xml,application/xml,text/xml"})

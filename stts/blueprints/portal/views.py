@@ -11,6 +11,7 @@ from stts.permissions import public
 from stts.render import render
 from stts.services import NotFound, ServiceError
 from stts.services import access_requests as service
+from stts.uploads import upload_limit
 
 DRAFT_KEY = "portal_draft"
 SUBMITTED_KEY = "portal_submitted"
@@ -66,6 +67,7 @@ def wizard_start():
 
 @bp.route("/access-request/<step>", methods=["GET", "POST"])
 @public
+@upload_limit("GAZETTE_MAX_BYTES")
 def wizard(step):
     if step not in service.STEPS:
         abort(404)

@@ -1,20 +1,13 @@
-"""Limits of the XML batches (overridable in the configuration) and where their files live."""
+"""Where the files of the XML batches live (their limits are settings: stts/config.py)."""
 from __future__ import annotations
 
 import os
 
 from flask import current_app
 
-DEFAULTS = {
-    "XML_MAX_BYTES": 64 * 1024 * 1024,
-    "XML_MAX_MESSAGES": 200_000,
-    "XML_GROUP_SIZE": 200,
-    "XML_GROUP_PAUSE": 0.0,  # seconds to wait after each group (tests of a killed worker)
-}
-
 
 def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
+    return current_app.config[name]
 
 
 def xml_dir() -> str:
