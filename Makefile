@@ -13,10 +13,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-stts/static/vendor/htmx-2.0.8.min.js: scripts/fetch_htmx.py | $(VENV)/.installed
-	$(PY) scripts/fetch_htmx.py
-
-install: $(VENV)/.installed stts/static/vendor/htmx-2.0.8.min.js compile-translations
+install: $(VENV)/.installed compile-translations
 
 compile-translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d translations

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import stts.worker.tasks  # noqa: F401 (declares every background task)
-from stts import auth, db, errors, i18n, identifiers, input_guard, uploads
+from stts import assets, auth, db, errors, i18n, identifiers, input_guard, uploads
 from stts.blueprints.api import bp as api_bp
 from stts.blueprints.auth import bp as auth_bp
 from stts.blueprints.backoffice import bp as backoffice_bp
@@ -54,6 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
     _register_headers(app)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["query_args"] = query_args
+    app.jinja_env.globals.update(HTMX_FILE=assets.HTMX_FILE,
+                                 HTMX_INTEGRITY=assets.HTMX_INTEGRITY)
     app.jinja_env.globals.update(MODIFIABLE_STATES=MODIFIABLE_STATES,
                                  CEASABLE_STATES=CEASABLE_STATES)
     app.context_processor(label_context)  # the label tables, in the request's language

@@ -1,11 +1,14 @@
 """Headers, errors, CSRF and the htmx page/fragment rule."""
+import base64
 import glob
+import hashlib
 import os
 import re
 
 import pytest
 from flask import Blueprint
 
+from stts.assets import HTMX_FILE, HTMX_INTEGRITY, HTMX_VERSION
 from stts.permissions import public
 from tests.conftest import HX, login, text_of
 
@@ -125,10 +128,22 @@ def test_page_or_fragment(client, headers, fragment):
     assert 'id="login-form"' in text_of(response)
 
 
+def test_the_committed_htmx_is_the_pinned_release():
+    """The vendored file is the release its name and the page's integrity hash say, with
+    its licence beside it (a changed file would also be refused by the browser)."""
+    path = os.path.join("stts", "static", HTMX_FILE)
+    with open(path, "rb") as handle:
+        content = handle.read()
+    digest = "sha384-" + base64.b64encode(hashlib.sha384(content).digest()).decode()
+    assert digest == HTMX_INTEGRITY
+    assert HTMX_VERSION.startswith("2.0.") and f'version:"{HTMX_VERSION}"' in content.decode()
+    assert os.path.exists(os.path.join("stts", "static", "vendor", "htmx.LICENSE"))
+
+
 def test_htmx_is_vendored_and_configured(client):
     page = text_of(client.get("/login"))
-    assert "/static/vendor/htmx-2.0.8.min.js" in page
-    assert client.get("/static/vendor/htmx-2.0.8.min.js").status_code == 200
+    assert f"/static/{HTMX_FILE}" in page and f'integrity="{HTMX_INTEGRITY}"' in page
+    assert client.get(f"/static/{HTMX_FILE}").status_code == 200
     assert '"historyCacheSize":0' in page and '"allowEval":false' in page
     assert '"code":"422","swap":true' in page and '"code":"409","swap":true' in page
 
