@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres install translations compile-translations bench lint clean-db worker load
+.PHONY: run test test-fast install translations compile-translations bench lint clean-db worker load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,13 @@ run: install
 worker: install
 	$(VENV)/bin/huey_consumer stts.worker.consumer.huey -w 2
 
+# The whole suite, with coverage (what CI runs); test-fast is the tier to run while coding:
+# unit and web tests without the browser, the fuzzers and the multi-process tests.
 test: install
-	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
+	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider --cov --cov-report=term
+
+test-fast: install
+	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider -m "not browser and not fuzz and not slow"
 
 # Benchmarks (issue #7): data sets cached in bench/data/, results in bench/results/.
 # wrk is Debian's package; PostgreSQL must listen on 127.0.0.1:5432 (as in CI).

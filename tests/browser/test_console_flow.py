@@ -2,7 +2,11 @@
 provisional password, must change it, and the desk offers only what the profile allows."""
 import re
 
+import pytest
+
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "a quiet harbour at seven"
 

@@ -2,9 +2,13 @@
 transfer by a second operator → task at the first → cessation → cancel of the cessation."""
 import re
 
+import pytest
+
 from stts.demo_dossiers import DEMO, person
 from stts.models.dossiers import CATEGORIES
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
 
 
 def log_out(page):

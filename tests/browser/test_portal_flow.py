@@ -5,9 +5,12 @@ import email
 import re
 from email import policy
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 NEW_PASSWORD = "Seven green trams cross Liege"

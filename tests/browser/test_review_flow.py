@@ -3,8 +3,12 @@ approves the demo dossier under review, and the operator (STTS 3 at Telco Alpha)
 task "Decision taken"."""
 import re
 
+import pytest
+
 from stts.demo_dossiers import names
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
 
 
 def log_out(page):

@@ -1,7 +1,11 @@
 """The shell in a real browser: log in, switch language, an htmx swap, log out, accessibility."""
 import re
 
+import pytest
+
 from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_login_language_htmx_and_logout(page, axe_check):

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from stts import identifiers as ids
 
+pytestmark = pytest.mark.fuzz
+
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 SEPARATORS = st.sampled_from(["", " ", ".", "-", "/", "\t", "\u00a0", "\u2009"])

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from stts.xml.parser import BatchFormatError, Header, Message, read_batch
 
+pytestmark = pytest.mark.fuzz
+
 NS = "urn:be:stts:batch:1"
 VALID = (
     f'<?xml version="1.0" encoding="UTF-8"?>\n<Batch xmlns="{NS}">\n'

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 from peewee import fn
 
 from stts.db import utcnow
@@ -14,6 +15,8 @@ from stts.demo_dossiers import person
 from stts.models import Beneficiary, Dossier, DossierAction, User, XmlBatch, XmlMessageResult
 from stts.services.xml_batches import intake, processing
 from tests.web.xml_helpers import batch_xml, enable_xml
+
+pytestmark = pytest.mark.slow
 
 COUNT = 400
 FIRST = 5000  # persons unknown to the eligibility source: requests go to REVIEW

@@ -20,6 +20,8 @@ from stts.models import Beneficiary, DeskJob, User
 from stts.services import register_feed
 from stts.worker import worker
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("STTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONSUMER = Path(sys.executable).parent / "huey_consumer"
