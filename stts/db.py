@@ -73,7 +73,8 @@ def write_transaction():
 
 
 def init_app(app) -> None:
-    database.initialize(make_database(app))
+    app.extensions["stts_database"] = make_database(app)
+    database.initialize(app.extensions["stts_database"])
 
     @app.before_request
     def _connect():

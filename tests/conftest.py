@@ -17,9 +17,20 @@ from itsdangerous import URLSafeTimedSerializer
 
 os.environ.setdefault("STTS_HUEY_IMMEDIATE", "1")
 
+# argon2id at its production cost (64 MiB, three passes) made a login most of a web test's
+# time: the tests hash and verify with the cheapest argon2id parameters instead.
+# tests/unit/test_passwords.py checks what the application itself uses.
+from argon2 import PasswordHasher  # noqa: E402
+
+import stts.passwords as _passwords  # noqa: E402
+
+_passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_passwords._DUMMY_HASH = _passwords._hasher.hash("not a password")
+
 from stts.app import create_app  # noqa: E402
 from stts.db import database  # noqa: E402
 from stts.demo import DEMO_PASSWORD  # noqa: E402
+from stts.worker import worker  # noqa: E402
 
 PG_URL = os.environ.get("STTS_TEST_DATABASE_URL")
 KEEP_TABLES = {"application", "schema_migration"}
@@ -136,34 +147,71 @@ def _reset_pg(url):
     connection.close()
 
 
+@pytest.fixture(scope="session")
+def live_database(db_template, tmp_path_factory) -> dict:
+    """The database the tests of one worker use: PostgreSQL's worker database, or one SQLite
+    file that every test starts from a fresh copy of the template."""
+    if PG_URL:
+        return dict(db_template)
+    return {"SQLITE_PATH": str(tmp_path_factory.mktemp("live") / "stts.sqlite3")}
+
+
 @pytest.fixture
-def db_config(db_template, tmp_path):
+def db_config(db_template, live_database, session_app):
+    """The test's database, reset to the migrated, demo-seeded template."""
+    _close(session_app[0])
     if PG_URL:
         _reset_pg(db_template["DATABASE_URL"])
-        return dict(db_template)
-    path = tmp_path / "stts.sqlite3"
-    shutil.copyfile(db_template["SQLITE_PATH"], path)
-    return {"SQLITE_PATH": str(path)}
+    else:
+        path = live_database["SQLITE_PATH"]
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.unlink(path + suffix)
+        shutil.copyfile(db_template["SQLITE_PATH"], path)
+    return dict(live_database)
 
 
-@pytest.fixture
-def app(db_config, tmp_path):
-    instance = tmp_path / "instance"
-    instance.mkdir(exist_ok=True)
-    config = {
+@pytest.fixture(scope="session")
+def session_app(live_database):
+    """One application per worker: building it (and compiling its templates) for every test
+    cost more than most tests. Each test gets it back as it was built (``app``)."""
+    application = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "AUDIT_HMAC_KEY": "test-audit-key",
         "SESSION_COOKIE_SECURE": False,
-        **db_config,
-    }
-    application = create_app(config)
+        **live_database,
+    })
+    return application, dict(application.config)
+
+
+@pytest.fixture
+def app(session_app, db_config, tmp_path):
+    """The application on a fresh copy of the database, with its configuration as built
+    (a test may change it), its own instance folder and its own job queue."""
+    application, config = session_app
+    application.config.clear()
+    application.config.update(config)
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
     application.instance_path = str(instance)
+    # A test that built an application of its own left the database proxy on it.
+    database.initialize(application.extensions["stts_database"])
+    worker.init_app(application)
     with application.app_context():
         database.connect(reuse_if_open=True)
         yield application
-        if not database.is_closed():
-            database.close()
+    _close(application)
+
+
+def _close(application) -> None:
+    """Close the application's own connection (a test may have pointed the database proxy
+    at an application of its own meanwhile)."""
+    own = application.extensions["stts_database"]
+    if not own.is_closed():
+        own.close()
+    if not database.is_closed():
+        database.close()
 
 
 class CSRFClient(FlaskClient):

@@ -49,6 +49,19 @@ def test_long_passwords_are_not_truncated():
     assert verify_password(hashed, password)
 
 
+def test_the_application_hashes_with_argon2id_at_the_library_defaults():
+    """The tests hash cheaply (tests/conftest.py); the application itself uses argon2-cffi's
+    recommended argon2id parameters (RFC 9106, low-memory profile)."""
+    import subprocess
+    import sys
+
+    printed = subprocess.run(
+        [sys.executable, "-c", "from stts.passwords import hash_password; "
+                               "print(hash_password('some passphrase 1'))"],
+        check=True, capture_output=True, text=True).stdout
+    assert printed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
 def test_rehash_detected_when_parameters_change():
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("some passphrase 1")
     assert needs_rehash(weak)

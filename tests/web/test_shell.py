@@ -8,9 +8,11 @@ import re
 import pytest
 from flask import Blueprint
 
+from stts.app import create_app
 from stts.assets import HTMX_FILE, HTMX_INTEGRITY, HTMX_VERSION
+from stts.db import database
 from stts.permissions import public
-from tests.conftest import HX, login, text_of
+from tests.conftest import HX, CSRFClient, login, text_of
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'",
@@ -22,7 +24,9 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def boom_app(app):
+def boom_client(app):
+    """A client of an application of its own with one more route that fails: the shared
+    test application may not gain routes once it has served requests."""
     bp = Blueprint("boom", __name__)
 
     @bp.route("/__boom")
@@ -30,9 +34,14 @@ def boom_app(app):
     def boom():
         raise RuntimeError("secret internal detail /etc/passwd")
 
-    app.register_blueprint(bp)
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    return app
+    config = {key: app.config[key] for key in ("TESTING", "SECRET_KEY", "AUDIT_HMAC_KEY",
+                                               "SESSION_COOKIE_SECURE", "SQLITE_PATH",
+                                               "DATABASE_URL") if app.config.get(key)}
+    boom_app = create_app({**config, "PROPAGATE_EXCEPTIONS": False})
+    boom_app.register_blueprint(bp)
+    boom_app.test_client_class = CSRFClient
+    yield boom_app.test_client()
+    database.initialize(app.extensions["stts_database"])
 
 
 def _assert_headers(response):
@@ -44,7 +53,8 @@ def _assert_headers(response):
         assert directive in csp
 
 
-def test_headers_on_pages_fragments_and_errors(boom_app, client):
+def test_headers_on_pages_fragments_and_errors(boom_client):
+    client = boom_client
     login(client, "stts1.alpha")
     for response in (
         client.get("/home"),
@@ -62,7 +72,8 @@ def test_headers_on_pages_fragments_and_errors(boom_app, client):
         assert name in vary
 
 
-def test_500_is_generic_with_incident_and_no_traceback(boom_app, client):
+def test_500_is_generic_with_incident_and_no_traceback(boom_client):
+    client = boom_client
     for headers in ({}, HX):
         response = client.get("/__boom", headers=headers)
         body = text_of(response)
