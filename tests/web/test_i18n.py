@@ -139,3 +139,19 @@ def test_templates_follow_a_forced_locale_inside_a_request(app):
         with force_locale("nl"):
             assert render_template_string(page, day=date(2027, 1, 1)) == "Actief 1 jan 2027"
         assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 1 janv. 2027"
+
+
+@pytest.mark.parametrize(("language", "banner"), [
+    ("fr", "Veuillez corriger les champs indiqués ci-dessous."),
+    ("nl", "Verbeter de hieronder aangeduide velden."),
+    ("de", "Bitte korrigieren Sie die unten markierten Felder.")])
+def test_form_error_banner_is_in_the_users_language(client, language, banner):
+    """The banner lives in a `_`-prefixed template folder that the extractor used to skip."""
+    User.update(language=language).where(User.username == "stts1.alpha").execute()
+    login(client, "stts1.alpha")
+    response = client.post("/desk/request", data={"national_number": "52110314562",
+                                                  "category": "AGE65"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert banner in body
+    assert "Please correct the fields marked below." not in body
