@@ -13,6 +13,7 @@ from stts.services.audit import verify_chain
 from stts.services.backup import backup_sqlite
 from stts.services.notifications import deliver_pending
 from stts.services.register_feed import decode, error_message, import_register
+from stts.services.statistics.summary import rebuild as rebuild_statistics
 from stts.services.xml_batches.processing import cli_send
 
 stts_cli = AppGroup("stts", help="STTS administration commands.")
@@ -30,9 +31,19 @@ def seed_demo_command():
     """Create the demo operators, users and institution accounts (idempotent)."""
     with database.connection_context():
         logins = seed_demo()
+        rebuild_statistics()
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     for username, what, company in logins:
         click.echo(f"  {username:<16} {what:<14} {company}")
+
+
+@stts_cli.command("stats-rebuild")
+def stats_rebuild_command():
+    """Rebuild the dashboards' monthly summary from the dossier history (idempotent)."""
+    with database.connection_context():
+        refresh = rebuild_statistics()
+    click.echo(f"statistics rebuilt from {refresh.dossiers} dossiers and {refresh.actions} "
+               f"actions in {refresh.seconds} s")
 
 
 @stts_cli.command("deliver-mail")

@@ -33,6 +33,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "console.users": frozenset({"LOCAL_MANAGER"}),
     "console.structured_messages": frozenset({"LOCAL_MANAGER"}),
     "console.activity": frozenset({"LOCAL_MANAGER"}),
+    # Statistics: the operator's dashboard, one's own work, the regulator's market view.
+    "stats.home": STTS_ALL | {"LOCAL_MANAGER", "CASE_HANDLER", "AUDITOR"},
+    "stats.operator": frozenset({"LOCAL_MANAGER", "STTS3"}),
+    "stats.own": STTS_ALL,
+    "stats.market": frozenset({"CASE_HANDLER", "AUDITOR"}),
     # Institution back-office.
     "backoffice.home": frozenset({"ACCESS_AGENT", "CASE_HANDLER", "AUDITOR"}),
     "backoffice.access_requests": frozenset({"ACCESS_AGENT"}),

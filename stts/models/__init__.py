@@ -24,6 +24,7 @@ from stts.models.dossiers import (  # noqa: E501
 from stts.models.org import COMPANY_CATEGORIES, Company  # noqa: F401
 from stts.models.outbox import OutboundMail
 from stts.models.portal import AccessRequest, AccessRequestDraft
+from stts.models.statistics import StatMonth, StatRefresh
 from stts.models.xml import XmlBatch, XmlMessageResult
 
 ALL_MODELS = [
@@ -40,4 +41,5 @@ ALL_MODELS = [
     AccessRequestDraft, AccessRequest,
     EligibilityRecord, Beneficiary, Dossier, DossierAction, Task, DeskJob, RegisterEvent,
     XmlBatch, XmlMessageResult,
+    StatMonth, StatRefresh,
 ]

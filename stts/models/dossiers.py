@@ -132,7 +132,7 @@ class DossierAction(BaseModel):
                                    on_delete="SET NULL")
 
     class Meta:
-        indexes = ((("dossier", "at"), False),)
+        indexes = ((("dossier", "at"), False), (("author", "at"), False))
 
 
 class Task(BaseModel):

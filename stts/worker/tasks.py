@@ -9,6 +9,7 @@ from huey import crontab
 from stts.models import DeskJob
 from stts.services import register_feed, yearly_check
 from stts.services.notifications import deliver_pending
+from stts.services.statistics import summary as statistics_summary
 from stts.services.xml_batches import processing as xml_processing
 from stts.worker import worker
 from stts.worker.runner import stale_desk_jobs
@@ -52,3 +53,11 @@ def resume_jobs():
     for batch_id in batches:
         worker.enqueue("xml.process_batch", batch_id)
     return {"desk_jobs": desk_jobs, "xml_batches": batches}
+
+
+@worker.periodic_task("statistics.refresh", crontab(minute="17"))
+def refresh_statistics():
+    """Rebuild the dashboards' monthly summary from the dossier history, every hour
+    (idempotent: a run that overlaps another gives the same rows)."""
+    refresh = statistics_summary.rebuild()
+    return {"dossiers": refresh.dossiers, "actions": refresh.actions}
