@@ -19,6 +19,7 @@ from stts.blueprints.backoffice import bp as backoffice_bp
 from stts.blueprints.console import bp as console_bp
 from stts.blueprints.desk import bp as desk_bp
 from stts.blueprints.portal import bp as portal_bp
+from stts.blueprints.stats import bp as stats_bp
 from stts.cli import register_cli
 from stts.htmx import add_vary
 from stts.labels import label_context
@@ -100,7 +101,7 @@ def _instance_secret(app: Flask, name: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (portal_bp, auth_bp, console_bp, desk_bp, backoffice_bp):
+    for blueprint in (portal_bp, auth_bp, console_bp, desk_bp, backoffice_bp, stats_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # token auth, no cookies (docs/xml.md)
     app.register_blueprint(api_bp)

@@ -40,6 +40,9 @@ XML_MAX_MESSAGES = 200_000
 XML_GROUP_SIZE = 200  # messages committed together
 XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed worker)
 
+# Statistics: the review service level counts files decided within this many days.
+REVIEW_DEADLINE_DAYS = 30
+
 # Languages.
 LANGUAGES = ("fr", "nl", "de", "en")
 BABEL_DEFAULT_LOCALE = "fr"
