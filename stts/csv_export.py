@@ -11,6 +11,12 @@ from stts.db import database
 
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FLUSH_BYTES = 16_384
+# Excel in Belgium (fr, nl, de) reads ";" as the list separator; English Excel reads ",".
+SEMICOLON_LANGUAGES = ("fr", "nl", "de")
+
+
+def excel_separator(language: str) -> str:
+    return ";" if language in SEMICOLON_LANGUAGES else ","
 
 
 def csv_cell(value) -> str:
@@ -19,13 +25,17 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(CSV_FORMULA_START) else text
 
 
-def stream_csv(header: list, rows: Iterable, filename: str) -> Response:
-    """A streamed CSV download: memory stays flat whatever the number of rows."""
+def stream_csv(header: list, rows: Iterable, filename: str, *, delimiter: str = ",",
+               bom: bool = False) -> Response:
+    """A streamed CSV download: memory stays flat whatever the number of rows. ``bom``: start
+    with the UTF-8 byte order mark, which Excel needs to read UTF-8."""
 
     def generate():
         database.connect(reuse_if_open=True)
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        if bom:
+            buffer.write("\ufeff")
+        writer = csv.writer(buffer, delimiter=delimiter)
         writer.writerow([csv_cell(value) for value in header])
         for row in rows:
             writer.writerow([csv_cell(value) for value in row])

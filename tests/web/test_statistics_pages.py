@@ -1,5 +1,7 @@
 """The dashboards over the test client: who may see what, filters in the URL, fragments for
 htmx, the charts' accessibility and CSP rules, the yearly report's CSV and print page."""
+import csv
+import io
 import re
 from datetime import date
 
@@ -143,3 +145,17 @@ def test_chart_text_is_escaped_and_carries_no_style(app):
         assert "<script" not in text and "<b>" not in text and "style" not in text
     assert "&lt;script&gt;" in svg and "B&amp;B" in svg
     assert charts.bar_chart("z", [("a", 0)]) is None  # nothing to draw
+
+
+@pytest.mark.parametrize("language, separator", [("fr", ";"), ("nl", ";"), ("de", ";"),
+                                                 ("en", ",")])
+def test_yearly_csv_opens_in_belgian_excel(built, client, language, separator):
+    login(client, "handler.bipt")
+    client.post("/language", data={"language": language, "next": "/"})
+    raw = client.get("/statistics/market/yearly.csv?month=2024-12").get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=separator))
+    assert len(rows[0]) == 8  # operator, six categories, total
+    assert rows[-1][-1] == "81" and sum(int(n) for n in rows[-1][1:-1]) == 81
+    if language == "fr":
+        assert "Aveugle militaire de guerre" in rows[0]

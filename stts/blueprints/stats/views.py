@@ -11,8 +11,9 @@ from flask_login import current_user
 from stts.blueprints.stats import build
 from stts.blueprints.stats.blueprint import bp
 from stts.blueprints.stats.forms import StatsFilterForm, YearlyForm, parse_month
-from stts.csv_export import stream_csv
+from stts.csv_export import excel_separator, stream_csv
 from stts.db import utcnow
+from stts.i18n import current_language
 from stts.labels import CATEGORY_LABELS
 from stts.permissions import can, requires
 from stts.render import render
@@ -128,4 +129,6 @@ def yearly_csv():
         _("Total")]
     rows = [[name, *counts, total] for _id, name, counts, total in report["rows"]]
     rows.append([_("All operators"), *report["totals"], report["total"]])
-    return stream_csv(header, rows, f"stts-beneficiaries-{report['month']:%Y-%m}.csv")
+    # Belgian Excel: UTF-8 with its byte order mark, ";" between cells in fr, nl and de.
+    return stream_csv(header, rows, f"stts-beneficiaries-{report['month']:%Y-%m}.csv",
+                      delimiter=excel_separator(current_language()), bom=True)
