@@ -13,13 +13,16 @@ black-and-white print.
 """
 from __future__ import annotations
 
+import functools
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date
 
 import leather
-from flask_babel import format_date, format_decimal
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask_babel import get_locale
 from markupsafe import Markup
 
 # Okabe & Ito's palette (colour-blind safe), darkest first; each line also gets a dash.
@@ -34,7 +37,7 @@ for name, value in {
     "axis_title_font_family": FONT, "tick_font_family": FONT, "legend_color": "#222",
     "label_color": "#333", "tick_color": "#d9d9d9", "zero_color": "#555",
     "tick_font_size": 13, "tick_font_char_width": 7, "legend_font_size": 13,
-    "legend_font_char_width": 7, "default_line_width": 2.5, "margin": 0.02,
+    "legend_font_char_width": 7, "default_line_width": 2.5, "margin": 0.045,
 }.items():
     setattr(leather.theme, name, value)
 
@@ -52,19 +55,32 @@ class Chart:
 
 
 def number(value) -> str:
-    return "–" if value is None else format_decimal(value, format="#,##0.#")
+    """A count the way the reader writes it (1 234 / 1.234 / 1,234)."""
+    return "–" if value is None else _number(value, str(get_locale()))
 
 
 def month_label(month: date) -> str:
-    return format_date(month, "MMM y")
+    return _date(month, "MMM y", str(get_locale()))
 
 
 def day_label(day: date) -> str:
-    return format_date(day, "medium")
+    return _date(day, "medium", str(get_locale()))
 
 
 def month_name(month: date) -> str:
-    return format_date(month, "LLLL y")
+    return _date(month, "LLLL y", str(get_locale()))
+
+
+# A dashboard writes a few thousand numbers and dates, mostly the same few: each is
+# formatted once per locale and process (Babel parses the pattern on every call).
+@functools.lru_cache(maxsize=8192)
+def _number(value, locale: str) -> str:
+    return babel_numbers.format_decimal(value, format="#,##0.#", locale=locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(day: date, pattern: str, locale: str) -> str:
+    return babel_dates.format_date(day, pattern, locale=locale)
 
 
 def _nice_ticks(top: float) -> list[int]:
@@ -79,8 +95,11 @@ def _nice_ticks(top: float) -> list[int]:
 
 
 class _Exact(leather.Linear):
-    """A linear scale whose ends are the domain's (leather widens them to round ticks; the
-    ticks here are chosen by the chart)."""
+    """A linear scale whose ends are the domain's (leather widens them to round ticks, and
+    searches for them at some cost; the ticks here are chosen by the chart)."""
+
+    def __init__(self, domain_min, domain_max):  # noqa: D107 (no ticker: the axis has ticks)
+        self._data_min, self._data_max = domain_min, max(domain_max, domain_min + 1)
 
     def project(self, value, range_min, range_max):
         low, high = float(self._data_min), float(self._data_max)
@@ -124,10 +143,10 @@ def line_chart(chart_id: str, months: list[date], series: list[tuple[str, list]]
     None for no value). None when no series has a value (the summary says why)."""
     series = [(label, values) for label, values in series
               if any(v is not None for v in values)]
-    if not series or not months:
-        return None
-    chart = leather.Chart()
     top = max([v for _label, values in series for v in values if v is not None] or [0])
+    if not series or not months or not top:
+        return None  # nothing but zeros: the summary says so, the table shows them
+    chart = leather.Chart()
     ticks = _nice_ticks(top)
     chart.set_x_scale(_Exact(0, max(1, len(months) - 1)))
     chart.set_y_scale(_Exact(0, ticks[-1]))
