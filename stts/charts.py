@@ -123,7 +123,8 @@ class _PatternLine(leather.Line):
         label.text = text
         group.append(sample)
         group.append(label)
-        yield group, 32 + (len(text) + 3) * leather.theme.legend_font_char_width
+        # Wide enough for the widest letters: an entry that would pass the edge wraps.
+        yield group, 32 + (len(text) + 4) * (leather.theme.legend_font_char_width + 1)
 
 
 def _svg(chart: leather.Chart, labelled_by: str, height: int = HEIGHT) -> Markup:

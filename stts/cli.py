@@ -8,6 +8,7 @@ from flask_babel import force_locale
 
 from stts.db import database, migrate
 from stts.demo import DEMO_PASSWORD, seed_demo
+from stts.demo_statistics import seed_statistics_history
 from stts.eligibility import import_snapshot
 from stts.services.audit import verify_chain
 from stts.services.backup import backup_sqlite
@@ -31,6 +32,7 @@ def seed_demo_command():
     """Create the demo operators, users and institution accounts (idempotent)."""
     with database.connection_context():
         logins = seed_demo()
+        seed_statistics_history()
         rebuild_statistics()
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     for username, what, company in logins:

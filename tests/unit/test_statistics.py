@@ -147,8 +147,8 @@ def test_filters_by_category_and_service(story):
 
 def test_corrections_name_the_months_that_changed_after_they_ended(story):
     assert figures.corrections(scope("alpha")) == [
-        (date(2025, 1, 1), "2025-02", 1),  # C's activation cancelled on 3 February
-        (date(2025, 2, 1), "2025-03", 1),  # D ended on 5 March with effect on 10 February
+        (date(2025, 1, 1), date(2025, 2, 1), 1),  # C's activation cancelled on 3 February
+        (date(2025, 2, 1), date(2025, 3, 1), 1),  # D ended on 5 March, effect 10 February
     ]
     assert figures.corrections(scope("beta")) == []
 
@@ -204,7 +204,7 @@ def test_figures_of_an_ended_month_do_not_change_without_a_back_dated_action(sto
         summary.rebuild()
     gamma = scope("gamma")
     assert figures.states_by_month(gamma)[date(2025, 3, 1)]["ACTIVE"] == 21
-    assert (date(2025, 3, 1), "2025-04", 1) in figures.corrections(gamma)
+    assert (date(2025, 3, 1), date(2025, 4, 1), 1) in figures.corrections(gamma)
 
 
 def test_rebuild_is_idempotent(story):
@@ -228,6 +228,12 @@ def test_scope_keeps_an_operator_to_its_own_company(story):
     assert figures.scope_for(user("auditor.bipt"), today).company == MARKET
     wide = figures.scope_for(alpha, today, start=date(1990, 1, 1), category="NOPE")
     assert wide.category is None and len(wide.months) == figures.MAX_MONTHS
+    # Months after this one are brought back to it, in whichever order they come.
+    for start, end in ((date(2030, 1, 1), None), (date(2030, 1, 1), date(2024, 5, 1)),
+                       (None, date(2031, 1, 1)), (date(2025, 6, 1), date(2025, 2, 1))):
+        scope = figures.scope_for(alpha, today, start=start, end=end)
+        assert scope.start <= scope.end <= date(2025, 4, 1), (start, end)
+    assert figures.scope_for(alpha, today).months[0] == date(2023, 5, 1)  # 24 months
 
 
 def at(day, hour=12):
@@ -275,3 +281,29 @@ def test_the_command_and_the_periodic_job_rebuild_the_summary(app):
     assert StatMonth.select().count() == rows
     refresh = summary.last_refresh()
     assert (refresh.dossiers, refresh.actions) == (101, DossierAction.select().count())
+
+
+def test_the_demo_history_is_consistent_and_seeded_once(app):
+    from stts.demo_statistics import MARK, seed_statistics_history
+    from stts.models import Dossier
+
+    today = date(2026, 11, 29)
+    added = seed_statistics_history(today)
+    assert added > 500 and seed_statistics_history(today) == 0
+    # Each dossier's state is the one its history (cancelled actions left out) ends in.
+    for dossier in Dossier.select().where(Dossier.customer_number.startswith(MARK)):
+        chain = [a for a in dossier.actions.order_by(DossierAction.id)
+                 if a.type != "CANCEL" and a.cancelled_by_id is None]
+        expected = chain[-1].state_after if chain else "CANCELLED"
+        assert dossier.state == expected, dossier.id
+    with on(today):
+        summary.rebuild()
+    market = figures.Scope(MARKET, date(2024, 12, 1), date(2026, 11, 1))
+    _months, waiting = figures.waiting_by_month(market, deadline=30)
+    assert waiting.decided > 10 and 0 < waiting.service_level < 1
+    flows = figures.flows_by_month(market)
+    assert sum(c["TRANSFER_IN"] for c in flows.values()) > 5
+    assert sum(c["TRANSFER_IN"] for c in flows.values()) == \
+        sum(c["TRANSFER_OUT"] for c in flows.values())
+    assert figures.corrections(market)  # back-dated activations and ends, cancellations
+    assert figures.xml_by_week(market)

@@ -159,3 +159,34 @@ def test_yearly_csv_opens_in_belgian_excel(built, client, language, separator):
     assert rows[-1][-1] == "81" and sum(int(n) for n in rows[-1][1:-1]) == 81
     if language == "fr":
         assert "Aveugle militaire de guerre" in rows[0]
+
+
+@pytest.mark.parametrize("locale, figure, month", [
+    ("fr_BE", "1\u202f234\u202f567", "mars 2026"), ("nl_BE", "1.234.567", "maart 2026"),
+    ("de_BE", "1.234.567", "März 2026"), ("en_BE", "1.234.567", "March 2026")])
+def test_numbers_and_months_the_belgian_way(app, locale, figure, month):
+    from flask_babel import force_locale
+
+    from stts import charts
+
+    with app.test_request_context(), force_locale(locale):
+        assert charts.number(1234567) == figure
+        assert charts.number(None) == "–"
+        assert charts.month_name(date(2026, 3, 1)) == month
+
+
+def test_the_dashboard_says_which_months_were_corrected(app, client):
+    from stts.demo_statistics import seed_statistics_history
+
+    seed_statistics_history()
+    summary.rebuild()
+    login(client, "lm.alpha")
+    page = client.get("/statistics/operator")
+    text = text_of(page)
+    assert page.status_code == 200
+    assert "Figures of past months changed after the month had ended" in text
+    assert re.search(r"[A-Z][a-z]+ \d{4}: \d+ actions? recorded in [A-Z][a-z]+ \d{4}", text)
+    # Every figure of the demo history draws: waiting times, transfers, XML batches.
+    html = page.get_data(as_text=True)
+    for chart in ("waiting", "reasons", "xml"):
+        assert f'aria-labelledby="{chart}-title {chart}-summary"' in html, chart

@@ -53,12 +53,12 @@ def scope_for(user, today: date, *, start=None, end=None, category=None, service
     """The figures ``user`` may see: their own company, or (the regulator) ``operator`` or
     the whole market. Months outside [.., this month] and periods over MAX_MONTHS are
     brought back in range; unknown categories and services are ignored."""
-    default_start, default_end = default_period(today)
-    end = min(end or default_end, default_end)
+    this_month = today.replace(day=1)
+    end = min(end or this_month, this_month)
     if start is None:
         start = default_period(end)[0]
     if start > end:
-        start, end = end, start
+        start, end = end, min(start, this_month)
     if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
         start = default_period(end, MAX_MONTHS)[0]
     if allowed(user, "stats.market"):
@@ -178,11 +178,12 @@ def waiting_by_month(scope: Scope, deadline: int) -> tuple[dict[date, Waiting], 
             _waiting(overall, deadline))
 
 
-def corrections(scope: Scope) -> list[tuple[date, str, int]]:
-    """(month, month it was corrected in as YYYY-MM, actions): the months of the period
-    whose figures changed after they had ended (back-dated actions, cancellations)."""
+def corrections(scope: Scope) -> list[tuple[date, date, int]]:
+    """(month, month it was corrected in, actions): the months of the period whose figures
+    changed after they had ended (back-dated actions, cancellations)."""
     rows = _rows(scope, "CORRECTED", first=scope.start, last=scope.end)
-    return sorted((_as_date(month), key, int(value)) for month, key, value in rows)
+    return sorted((_as_date(month), date.fromisoformat(f"{key}-01"), int(value))
+                  for month, key, value in rows)
 
 
 def yearly_report(month: date, *, category=None, service=None) -> dict:
