@@ -10,14 +10,15 @@ three rules (docs/statistics.md):
   and the day it was recorded (Brussels time) for every other action. An action never takes
   effect before the one before it in the chain.
 * **A month's figures are final when it ends**, unless an action recorded later takes effect
-  in it (a back-dated activation or end, or the cancellation of an action of that month):
-  such an action is a *correction* of that month, and the dashboards say so.
+  in it or before it (a back-dated activation or end, or the cancellation of an action of
+  that month): such an action is a *correction* of each month it changed, from the month
+  it takes effect in to the month before it was recorded, and the dashboards say so.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -193,7 +194,10 @@ def _flows(reading, action, effect, before, after, old_company, old_service, com
 
 
 def _correction(reading, effect: date, recorded: date, company, service) -> None:
-    """An action recorded after the month it takes effect in has ended corrects that month."""
-    if month_of(effect) < month_of(recorded):
-        reading.events.append(Event(effect, company, service, "CORRECTED",
+    """An action recorded after the month it takes effect in has ended corrects that month
+    and every month after it that had ended too (their end-of-month figures include it)."""
+    month, last = month_of(effect), month_of(recorded)
+    while month < last:
+        reading.events.append(Event(max(effect, month), company, service, "CORRECTED",
                                     recorded.strftime("%Y-%m")))
+        month = (month + timedelta(days=32)).replace(day=1)
