@@ -109,3 +109,26 @@ def test_database_refuses_second_live_dossier_for_household(app):
     Dossier.update(state="ENDED").where(Dossier.id == existing.id).execute()
     Dossier.create(beneficiary=existing.beneficiary, company=existing.company,
                    household_key=existing.household_key, category="AGE65", state="REVIEW")
+
+
+@pytest.mark.parametrize("first_time", (True, False))
+def test_statistics_rebuilds_at_the_same_moment_give_the_same_rows(app, first_time):
+    from stts.models import StatMonth, StatRefresh
+    from stts.services.statistics import summary
+
+    def rows():
+        return sorted(StatMonth.select(StatMonth.month, StatMonth.company, StatMonth.category,
+                                       StatMonth.service, StatMonth.measure, StatMonth.key,
+                                       StatMonth.value).tuples())
+
+    summary.rebuild()
+    once = rows()
+    if first_time:
+        StatMonth.delete().execute()
+        StatRefresh.delete().execute()
+    database.close()
+    results = _run_together(app, [summary.rebuild] * 3)
+    database.connect(reuse_if_open=True)
+    assert [kind for kind, _ in results] == ["ok"] * 3, results
+    assert rows() == once
+    assert StatRefresh.select().count() == 1

@@ -15,12 +15,13 @@ from datetime import date, timedelta
 
 from peewee import fn
 
-from stts.db import is_sqlite, utcnow, write_transaction
+from stts.db import database, is_sqlite, utcnow, write_transaction
 from stts.models import Dossier, DossierAction, Task
 from stts.models.statistics import MARKET, StatMonth, StatRefresh
 from stts.services.statistics.history import Action, local_day, month_of, read
 
 CHUNK = 2000
+ADVISORY_LOCK = 0x5775_1818  # PostgreSQL: the key of the rebuild's transaction lock
 INSERT_BATCH = 500
 
 
@@ -147,9 +148,11 @@ def rebuild(today: date | None = None) -> StatRefresh:
               StatMonth.measure, StatMonth.key, StatMonth.value]
     rows = [(*key, value) for key, value in sorted(counts.items())]
     with write_transaction():
-        # One rebuild at a time writes (PostgreSQL: the row lock; SQLite: BEGIN IMMEDIATE).
-        refresh = StatRefresh.select().order_by(StatRefresh.id)
-        refresh = (refresh if is_sqlite() else refresh.for_update()).first()
+        # One rebuild at a time writes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction
+        # lock of its own, which also holds when the table is still empty).
+        if not is_sqlite():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+        refresh = StatRefresh.select().order_by(StatRefresh.id).first()
         StatMonth.delete().execute()
         for start in range(0, len(rows), INSERT_BATCH):
             StatMonth.insert_many(rows[start:start + INSERT_BATCH], fields=fields).execute()
