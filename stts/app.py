@@ -22,7 +22,7 @@ from stts.blueprints.portal import bp as portal_bp
 from stts.blueprints.stats import bp as stats_bp
 from stts.cli import register_cli
 from stts.htmx import add_vary
-from stts.labels import label_context
+from stts.labels import key_label, label_context, show_value
 from stts.logging import install as install_log_redaction
 from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.pagination import query_args
@@ -60,6 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(MODIFIABLE_STATES=MODIFIABLE_STATES,
                                  CEASABLE_STATES=CEASABLE_STATES)
     app.context_processor(label_context)  # the label tables, in the request's language
+    app.jinja_env.globals["show_value"] = show_value  # a stored value as a person reads it
+    app.jinja_env.globals["key_label"] = key_label
     _register_filters(app)
     register_cli(app)
     return app

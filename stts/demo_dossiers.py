@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from stts.db import database, utcnow
+from stts.db import database
 from stts.identifiers import national_number
 from stts.models import Beneficiary, Company, Dossier, DossierAction, EligibilityRecord, Task
 from stts.models.dossiers import CATEGORIES
@@ -144,7 +144,8 @@ def seed_dossiers(operators: dict[str, str]) -> None:
                 })
             if dossier.state == "INCOMPLETE":
                 tasks.append({"type": "ENTER_MISSING_DATA", "dossier": dossier.id,
-                              "company": dossier.company_id, "created_at": utcnow(),
-                              "due_date": date(2024, 2, 15), "state": "OPEN", "details": "{}"})
+                              "company": dossier.company_id, "created_at": dossier.created_at,
+                              "due_date": dossier.created_at.date() + timedelta(days=30),
+                              "state": "OPEN", "details": "{}"})
         DossierAction.insert_many(actions).execute()
         Task.insert_many(tasks).execute()

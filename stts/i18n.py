@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import current_app, g, has_request_context, request
 from flask_babel import (
     Babel,
-    format_datetime,
     get_locale,
     get_timezone,
     get_translations,
@@ -66,23 +68,63 @@ def init_app(app) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
-        format_datetime(value, fmt) if value else ""
-    )
+    app.jinja_env.filters["datetime"] = format_moment
+    app.jinja_env.filters["money"] = format_money
 
 
-def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
+# One date and one date-time format per language, everywhere (pages, CSV, mails): the
+# language's short CLDR pattern with a four-digit year and two-digit days, in Brussels time.
+@functools.cache
+def patterns(locale: str) -> tuple[str, str]:
+    """(date pattern, date-time pattern) of a locale, e.g. fr_BE: dd/MM/yyyy, dd/MM/yyyy HH:mm."""
+    known = Locale.parse(locale)
+    day = re.sub(r"y+", "yyyy", known.date_formats["short"].pattern)
+    day = re.sub(r"(?<!d)d(?!d)", "dd", day)
+    day = re.sub(r"(?<!M)M(?!M)", "MM", day)
+    time = known.time_formats["short"].pattern
+    return day, known.datetime_formats["short"].replace("{1}", day).replace("{0}", time)
+
+
+def format_day(value: date | datetime | None, locale: str | None = None) -> str:
     """A date, or the local day of a stored (UTC) datetime, written the way of the request's
-    language. Lists show the same few days on every row: each (day, format, locale) is
-    formatted once per process."""
+    language (or of ``locale``). Lists show the same few days on every row: each (day,
+    locale) is formatted once per process."""
     if not value:
         return ""
-    locale, zone = _day_settings()
+    locale, zone = _settings(locale)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(zone).date()
-    return _formatted_day(value, fmt, locale)
+        value = _local(value, zone).date()
+    return _formatted_day(value, locale)
+
+
+def format_moment(value: datetime | None, locale: str | None = None) -> str:
+    """A stored (UTC) datetime as the Brussels date and time, in the request's language (or
+    ``locale``)."""
+    if not value:
+        return ""
+    if not isinstance(value, datetime):
+        return format_day(value, locale)
+    locale, zone = _settings(locale)
+    return babel_dates.format_datetime(_local(value, zone), patterns(locale)[1], locale=locale)
+
+
+def format_money(amount, locale: str | None = None) -> str:
+    """An amount in euros the way of the language: 12,50 € (fr, de), € 12,50 (nl)."""
+    if amount is None:
+        return ""
+    return babel_numbers.format_currency(amount, "EUR", locale=_settings(locale)[0])
+
+
+def _local(value: datetime, zone) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone)
+
+
+def _settings(locale: str | None):
+    if locale is None:
+        return _day_settings()
+    return str(locale), _zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def _day_settings():
@@ -117,5 +159,5 @@ def _zone(name: str) -> ZoneInfo:
 
 
 @functools.lru_cache(maxsize=8192)
-def _formatted_day(day: date, fmt: str, locale: str) -> str:
-    return babel_dates.format_date(day, fmt, locale=locale)
+def _formatted_day(day: date, locale: str) -> str:
+    return babel_dates.format_date(day, patterns(locale)[0], locale=locale)

@@ -1,8 +1,15 @@
-"""Display names of the codes people see (categories, states, services, tasks, actions)."""
+"""Display names of the codes people see (categories, states, services, tasks, actions,
+profiles, applications, audit events), and the one way to show a stored value: pages, CSV,
+mails and XML responses all read codes through here."""
 import functools
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from stts.i18n import format_day, format_money
+from stts.identifiers import format_phone_number
 
 CATEGORY_LABELS = {
     "AGE65": _l("65 or over, low household income"),
@@ -81,12 +88,147 @@ FIELD_LABELS = {
     "end_reason": _l("End reason"),
 }
 
+# The reasons the application itself writes (a person's own words are shown as typed).
+DECISION_REASON_LABELS = {
+    "AUTO_ELIGIBLE": _l("automatic check: eligible"),
+    "AUTO_NOT_KNOWN": _l("automatic check: person not known"),
+    "AUTO_NO_RIGHT": _l("automatic check: no right valid today"),
+    "AUTO_OTHER_CATEGORY": _l("automatic check: other category"),
+    "DOCUMENTS_LATE": _l("documents came too late"),
+}
+PROFILE_LABELS = {
+    "STTS1": _l("STTS 1 — commercial"),
+    "STTS2": _l("STTS 2 — administrative"),
+    "STTS3": _l("STTS 3 — extended administrative"),
+    "LOCAL_MANAGER": _l("Local manager"),
+}
+# The steps of the portal's access request.
+WIZARD_STEP_LABELS = {
+    "category": _l("Company category"), "company": _l("Company"),
+    "manager": _l("Local manager"), "signer": _l("Responsible person who signs"),
+    "replace": _l("Current local manager"), "overview": _l("Overview"),
+}
+USER_STATE_LABELS = {
+    "active": _l("Active"), "blocked": _l("Blocked"), "provisional": _l("Must change password"),
+    "locked": _l("Locked out"),
+}
+APPLICATION_LABELS = {"STTS_WEB": _l("STTS web application"), "STTS_XML": _l("XML sending")}
+AUDIT_RESULT_LABELS = {
+    "ok": _l("Done"), "refused": _l("Refused"), "rejected": _l("Rejected"),
+    "failed": _l("Failed"), "error": _l("Error"),
+}
+OBJECT_LABELS = {
+    "access_request": _l("Access request"), "audit_trail": _l("Audit trail"),
+    "company": _l("Company"), "desk_job": _l("Desk job"), "dossier": _l("Dossier"),
+    "eligibility": _l("Eligibility source"), "person": _l("Person"), "task": _l("Task"),
+    "technical_account": _l("Technical account"), "user": _l("User"),
+    "xml_batch": _l("Batch of structured messages"),
+}
+AUDIT_ACTION_LABELS = {
+    "access_request.approved": _l("Access request approved"),
+    "access_request.credentials_reissued": _l("Access credentials sent again"),
+    "access_request.draft_started": _l("Access request started"),
+    "access_request.followed": _l("Access request followed up"),
+    "access_request.gazette_received": _l("Belgian Official Gazette received"),
+    "access_request.original_received": _l("Signed original received"),
+    "access_request.refused": _l("Access request refused"),
+    "access_request.step_saved": _l("Access request step saved"),
+    "access_request.submitted": _l("Access request submitted"),
+    "audit.verify": _l("Audit trail checked"),
+    "auth.locked_out": _l("Account locked"),
+    "auth.login": _l("Login"),
+    "auth.logout": _l("Logout"),
+    "auth.password_changed": _l("Password changed"),
+    "company.created": _l("Company created"),
+    "company.updated": _l("Company updated"),
+    "company.xml_settings": _l("Structured messages settings changed"),
+    "dossier.action_cancelled": _l("Dossier action cancelled"),
+    "dossier.activated": _l("Dossier activated"),
+    "dossier.ceased": _l("Dossier ceased"),
+    "dossier.exported": _l("Dossiers exported"),
+    "dossier.modified": _l("Dossier modified"),
+    "dossier.person_looked_up": _l("Person looked up"),
+    "dossier.requested": _l("Dossier requested"),
+    "dossier.transferred": _l("Dossier transferred"),
+    "dossier.viewed": _l("Dossier viewed"),
+    "eligibility.imported": _l("Eligibility source imported"),
+    "register.address_changed": _l("Address changed (National Register)"),
+    "register.death": _l("Death (National Register)"),
+    "register.import_started": _l("National Register import started"),
+    "register.imported": _l("National Register file imported"),
+    "review.approved": _l("Review: approved"),
+    "review.closed": _l("Review: file closed"),
+    "review.documents_asked": _l("Review: documents asked"),
+    "review.dossier_viewed": _l("Review: dossier viewed"),
+    "review.rejected": _l("Review: rejected"),
+    "task.processed": _l("Task processed"),
+    "technical_account.created": _l("Technical account created"),
+    "technical_account.revoked": _l("Technical account revoked"),
+    "user.blocked": _l("User blocked"),
+    "user.created": _l("User created"),
+    "user.deleted": _l("User deleted"),
+    "user.first_login": _l("First login"),
+    "user.language_changed": _l("Language changed"),
+    "user.local_manager_granted": _l("Local manager right granted"),
+    "user.local_manager_revoked": _l("Local manager right withdrawn"),
+    "user.own_data_changed": _l("Own data changed"),
+    "user.provisional_password": _l("Provisional password issued"),
+    "user.unblocked": _l("User unblocked"),
+    "user.unlocked": _l("User unlocked"),
+    "user.updated": _l("User updated"),
+    "user.xml_sender_granted": _l("XML sending granted"),
+    "user.xml_sender_revoked": _l("XML sending withdrawn"),
+    "xml.batch_processed": _l("Batch processed"),
+    "xml.batch_received": _l("Batch received"),
+    "xml.batch_refused": _l("Batch refused"),
+    "xml.batch_rejected": _l("Batch rejected as a whole"),
+    "yearly_check.ended": _l("Ended by the yearly check"),
+    "yearly_check.failed": _l("Yearly check failed"),
+    "yearly_check.finished": _l("Yearly check finished"),
+    "yearly_check.started": _l("Yearly check started"),
+}
+# Keys of an audit event's details (the dossier's own fields are in FIELD_LABELS).
+DETAIL_LABELS = {
+    "accepted": _l("Accepted"), "access_request": _l("Access request"),
+    "address_changes": _l("Address changes"), "applications": _l("Applications"),
+    "after": _l("After"), "before": _l("Before"), "broken": _l("Broken links"),
+    "checked": _l("Checked"), "company_email": _l("Company e-mail"),
+    "deaths": _l("Deaths"), "decision": _l("Decision"), "dossier": _l("Dossier"),
+    "duplicates": _l("Duplicates"), "email": _l("E-mail"), "error_count": _l("Errors"),
+    "fields": _l("Fields"), "filters": _l("Filters"), "first_name": _l("First name"),
+    "gazette_received": _l("Gazette received"), "known": _l("Known"),
+    "language": _l("Language"), "last_name": _l("Last name"), "line": _l("Line"),
+    "lines": _l("Lines"), "loaded": _l("Loaded"), "local_manager": _l("Local manager"),
+    "locked_permanently": _l("Locked until unlocked"), "manager": _l("Local manager"),
+    "manager_user": _l("Local manager's account"), "name": _l("Name"),
+    "national_number": _l("National register number"), "operator": _l("Operator"),
+    "permanent": _l("Permanent"), "person": _l("Person"),
+    "previous_manager": _l("Previous local manager"), "profile": _l("STTS profile"),
+    "reason": _l("Reason"), "rejected": _l("Rejected"), "replace": _l("Replaces"),
+    "signer": _l("Signatory"), "size": _l("Size"), "step": _l("Step"),
+    "task_type": _l("Task"), "technical_account": _l("Technical account"),
+    "temporary_lockouts": _l("Temporary lockouts"), "total": _l("Total"),
+    "username": _l("Username"), "wait_seconds": _l("Wait (seconds)"),
+    "xml_enabled": _l("Structured messages"), "xml_result_email": _l("Result e-mail"),
+}
 
 LABEL_TABLES = {
     "CATEGORY_LABELS": CATEGORY_LABELS, "STATE_LABELS": STATE_LABELS,
     "SERVICE_LABELS": SERVICE_LABELS, "TASK_LABELS": TASK_LABELS,
     "CEASE_REASON_LABELS": CEASE_REASON_LABELS, "ACTION_LABELS": ACTION_LABELS,
     "FIELD_LABELS": FIELD_LABELS, "BATCH_STATE_LABELS": BATCH_STATE_LABELS,
+    "DECISION_REASON_LABELS": DECISION_REASON_LABELS, "PROFILE_LABELS": PROFILE_LABELS,
+    "APPLICATION_LABELS": APPLICATION_LABELS, "AUDIT_RESULT_LABELS": AUDIT_RESULT_LABELS,
+    "OBJECT_LABELS": OBJECT_LABELS, "AUDIT_ACTION_LABELS": AUDIT_ACTION_LABELS,
+    "DETAIL_LABELS": DETAIL_LABELS, "USER_STATE_LABELS": USER_STATE_LABELS,
+    "WIZARD_STEP_LABELS": WIZARD_STEP_LABELS,
+}
+# The table of a dossier field's values (timeline, audit details, CSV).
+VALUE_TABLES = {
+    "state": STATE_LABELS, "category": CATEGORY_LABELS, "service": SERVICE_LABELS,
+    "end_reason": CEASE_REASON_LABELS, "decision_reason": DECISION_REASON_LABELS,
+    "profile": PROFILE_LABELS, "task_type": TASK_LABELS, "applications": APPLICATION_LABELS,
+    "step": WIZARD_STEP_LABELS,
 }
 
 
@@ -109,3 +251,55 @@ def _translated_tables(locale: str) -> dict:
     # Called within a request whose locale is ``locale``: str() translates into it.
     return {name: Labels({code: str(label) for code, label in table.items()})
             for name, table in LABEL_TABLES.items()}
+
+
+def label(table: dict, code) -> str:
+    """The label of ``code`` in ``table`` (one of the tables above), in the current language
+    (a request's, or the one ``force_locale`` chose for a mail); an unknown code as itself."""
+    if code is None:
+        return ""
+    name = next(key for key, value in LABEL_TABLES.items() if value is table)
+    return label_context()[name][code]
+
+
+def show_value(name: str, value) -> str:
+    """A stored value of field ``name`` as a person reads it: a code's label, a date in the
+    language's format, money, a phone number; nothing as a dash."""
+    if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(show_value(name, item) for item in value)
+    if name in VALUE_TABLES:
+        return label(VALUE_TABLES[name], value)
+    if isinstance(value, (date, datetime)):
+        return format_day(value)
+    if name.endswith("_date") or name in ("documents_due",):
+        try:
+            return format_day(date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            return str(value)
+    if name == "phone_number":
+        return format_phone_number(str(value))
+    if name == "installation_costs":
+        try:
+            return format_money(Decimal(str(value)))
+        except ArithmeticError:
+            return str(value)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if isinstance(value, dict):
+        return " · ".join(str(_l("%(field)s: %(value)s", field=key_label(key),
+                                value=show_value(key, item)))
+                         for key, item in sorted(value.items()))
+    return str(value)
+
+
+def labelled(table: dict, codes) -> list[tuple[str, str]]:
+    """Choices of a filter: each code with its label, in the order of the labels."""
+    return sorted(((code, label(table, code)) for code in codes), key=lambda c: c[1].casefold())
+
+
+def key_label(key: str) -> str:
+    """The label of a stored field's or an audit detail's name."""
+    table = FIELD_LABELS if key in FIELD_LABELS else DETAIL_LABELS
+    return label(table, key)

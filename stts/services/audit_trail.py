@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from stts.db import utcnow
-from stts.models import AuditEvent, Company
+from stts.models import AuditEvent, Company, User
 from stts.pagination import Page, paginate
 from stts.services.audit import pseudonymize, record_event, verify_chain
 
@@ -102,21 +102,28 @@ def search_events(criteria: AuditFilter, page: int = 1, size: int = PAGE_SIZE) -
     ids = {e.company_id for e in result.rows if e.company_id}
     names = ({c.id: c.name for c in Company.select(Company.id, Company.name)
               .where(Company.id.in_(list(ids)))} if ids else {})
+    users = {int(e.object_id) for e in result.rows
+             if e.object_type == "user" and (e.object_id or "").isdigit()}
+    usernames = ({u.id: u.username for u in User.select(User.id, User.username)
+                  .where(User.id.in_(list(users)))} if users else {})
     for event in result.rows:
         event.company_name = names.get(event.company_id)
+        event.object_label = (usernames.get(int(event.object_id))
+                              if event.object_type == "user" and (event.object_id or "").isdigit()
+                              else None)
         event.details_items = _details(event.details)
     return result
 
 
-def _details(raw: str) -> list[tuple[str, str]]:
+def _details(raw: str) -> list[tuple[str, object]]:
+    """The event's details as (key, stored value): the page shows each with its label."""
     try:
         data = json.loads(raw or "{}")
     except ValueError:
         return [("details", raw)]
     if not isinstance(data, dict):
         return [("details", str(data))]
-    return [(key, json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-             if not isinstance(value, str) else value) for key, value in sorted(data.items())]
+    return sorted(data.items())
 
 
 def verify_trail(auditor) -> ChainCheck:

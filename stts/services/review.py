@@ -193,7 +193,7 @@ def close_file(user, dossier_id, version, reason: str | None = None) -> Dossier:
         fields = ("state", "decision_date", "decision_reason")
         before = snapshot(dossier, fields)
         save(dossier, expected, {"state": "CLOSED", "decision_date": date.today(),
-                                  "decision_reason": reason or "documents came too late"})
+                                  "decision_reason": reason or "DOCUMENTS_LATE"})
         after = snapshot(dossier, fields)
         add_action(dossier, user, "CLOSE", "REVIEW", before=before, after=after,
                     reason=reason, company_id=None)

@@ -53,7 +53,7 @@ def test_list_shows_company_users_only_with_masked_nrn(manager_client):
     user = User.get(User.username == "stts1.alpha")
     assert user.national_number not in text
     assert user.national_number[:2] + "." in text and "-***.**" in text
-    assert "STTS 1" in text and "STTS_WEB" in text and "Active" in text
+    assert "STTS 1 — commercial" in text and "STTS web application" in text and "Active" in text
 
 
 def test_search_fragment_by_last_name_prefix_accent_and_case_insensitive(manager_client, app):
@@ -93,9 +93,9 @@ def test_search_blocked_and_application_and_complement(manager_client):
 
 
 def test_search_query_is_in_the_url_and_page_bookmarkable(manager_client):
-    page = manager_client.get("/console/users?last_name=user&sort=username&order=desc")
+    page = manager_client.get("/console/users?last_name=van&sort=username&order=desc")
     body = page.get_data(as_text=True)
-    assert 'hx-push-url="true"' in body and 'value="user"' in body
+    assert 'hx-push-url="true"' in body and 'value="van"' in body
     usernames = re.findall(r'id="user-row-\d+"[^>]*>\s*<td>.*?</td>\s*<td><a [^>]*>([^<]+)</a>',
                            body, re.S)
     assert usernames == sorted(usernames, reverse=True) and len(usernames) == 3
@@ -131,7 +131,7 @@ def test_csv_export_masks_nrn_and_defuses_formulas(manager_client):
 
 
 def test_csv_export_follows_complement(manager_client):
-    response = manager_client.get("/console/users.csv?last_name=user&complement=y")
+    response = manager_client.get("/console/users.csv?last_name=van&complement=y")
     names = [row[0] for row in csv.reader(io.StringIO(response.get_data(as_text=True)))][1:]
     assert names == ["lm.alpha"]
 

@@ -92,7 +92,7 @@ def test_wtforms_own_messages_follow_the_language(app, language, message):
 
 
 @pytest.mark.parametrize(("language", "expected"), [
-    ("fr", "1 janv. 2027"), ("nl", "1 jan 2027"), ("de", "01.01.2027"), ("en", "01 Jan 2027")])
+    ("fr", "01/01/2027"), ("nl", "01/01/2027"), ("de", "01.01.2027"), ("en", "01/01/2027")])
 def test_dates_are_the_brussels_day_in_the_request_language(app, language, expected):
     """A stored UTC time late on 31 December is already 1 January in Brussels."""
     from datetime import date, datetime
@@ -103,6 +103,20 @@ def test_dates_are_the_brussels_day_in_the_request_language(app, language, expec
         assert format_day(datetime(2026, 12, 31, 23, 30)) == expected
         assert format_day(date(2027, 1, 1)) == expected
         assert format_day(None) == ""
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("fr", "01/01/2027 00:30"), ("nl", "01/01/2027, 00:30"), ("de", "01.01.2027, 00:30"),
+    ("en", "01/01/2027, 00:30")])
+def test_date_times_are_brussels_time_with_four_digit_years(app, language, expected):
+    from datetime import datetime
+
+    from stts.i18n import format_moment
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert format_moment(datetime(2026, 12, 31, 23, 30)) == expected
+        assert format_moment(datetime(2026, 7, 1, 10, 0), "de_BE") == "01.07.2026, 12:00"
+        assert format_moment(None) == ""
 
 
 def test_label_tables_are_translated_once_per_language(app):
@@ -135,10 +149,10 @@ def test_templates_follow_a_forced_locale_inside_a_request(app):
     page = '{{ _("Active") }} {{ day|date }}'
     with app.test_request_context("/", headers={"Accept-Language": "fr"}):
         refresh()
-        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 1 janv. 2027"
-        with force_locale("nl"):
-            assert render_template_string(page, day=date(2027, 1, 1)) == "Actief 1 jan 2027"
-        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 1 janv. 2027"
+        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 01/01/2027"
+        with force_locale("de"):
+            assert render_template_string(page, day=date(2027, 1, 1)) == "Aktiv 01.01.2027"
+        assert render_template_string(page, day=date(2027, 1, 1)) == "Actif 01/01/2027"
 
 
 @pytest.mark.parametrize(("language", "banner"), [
@@ -155,3 +169,35 @@ def test_form_error_banner_is_in_the_users_language(client, language, banner):
     body = response.get_data(as_text=True)
     assert banner in body
     assert "Please correct the fields marked below." not in body
+
+
+@pytest.mark.parametrize(("language", "reason"), [
+    ("fr", "contrôle automatique\u00a0: ayant droit"),
+    ("nl", "automatische controle: rechthebbend"),
+    ("de", "automatische Prüfung: anspruchsberechtigt")])
+def test_automatic_decision_reason_is_shown_in_the_readers_language(client, language, reason):
+    """The reason is stored as a code (whoever requested the dossier, in whatever language)
+    and each reader sees it in their own."""
+    from stts.demo_dossiers import DEMO
+    from stts.models import Dossier
+    from stts.models.dossiers import CATEGORIES
+
+    login(client, "stts1.alpha")  # French
+    response = client.post("/desk/request", data={
+        "national_number": DEMO["eligible"], "category": CATEGORIES[10 % len(CATEGORIES)],
+        "service": "MOBILE", "phone_number": "0470 12 34 56", "customer_number": "C-1",
+        "tariff_formula": "Social mobile"})
+    assert response.status_code == 303
+    dossier = Dossier.select().order_by(Dossier.id.desc()).first()
+    assert dossier.decision_reason == "AUTO_ELIGIBLE"
+    User.update(language=language).where(User.username == "stts1.alpha").execute()
+    body = client.get(f"/desk/dossiers/{dossier.id}").get_data(as_text=True)
+    assert reason in body and "automatic check" not in body
+
+
+def test_audit_trail_shows_labels_not_codes(client):
+    User.update(language="nl").where(User.username == "auditor.bipt").execute()
+    login(client, "auditor.bipt")
+    body = client.get("/backoffice/audit").get_data(as_text=True)
+    assert ">Aanmelding<" in body  # auth.login
+    assert ">auth.login<" not in body and ">ok<" not in body

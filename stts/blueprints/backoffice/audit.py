@@ -6,6 +6,7 @@ from flask_login import current_user
 from stts.blueprints.backoffice.blueprint import bp
 from stts.blueprints.backoffice.forms import AuditFilterForm, VerifyForm
 from stts.htmx import is_htmx
+from stts.labels import AUDIT_ACTION_LABELS, AUDIT_RESULT_LABELS, OBJECT_LABELS, label, labelled
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -16,9 +17,12 @@ def _filter_form():
     form = AuditFilterForm(formdata=request.args)
     form.company.choices = [("", _("All companies"))] + [
         (str(i), name) for i, name in service.companies()]
-    form.action.choices = [("", _("Any action"))] + [(a, a) for a in service.actions()]
-    form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in service.object_types()]
-    form.result.choices = [("", _("Any result"))] + [(r, r) for r in service.results()]
+    form.action.choices = [("", _("Any action"))] + labelled(AUDIT_ACTION_LABELS,
+                                                             service.actions())
+    form.object_type.choices = [("", _("Any object"))] + labelled(OBJECT_LABELS,
+                                                                 service.object_types())
+    form.result.choices = [("", _("Any result"))] + [
+        (r, label(AUDIT_RESULT_LABELS, r)) for r in service.results()]
     return form
 
 

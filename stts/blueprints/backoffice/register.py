@@ -3,6 +3,7 @@ its import (a background job). Case handlers only ("backoffice.register_feed")."
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from stts.blueprints.backoffice.blueprint import bp
 from stts.blueprints.backoffice.forms import RegisterUploadForm
@@ -19,6 +20,8 @@ def _page(form, status=200):
     return render("backoffice/register.html", "backoffice/_register_form.html", form=form,
                   status=status, jobs=jobs.recent_jobs(service.KIND),
                   result_of=jobs.result_of,
+                  # The file's column names, written as code (not words to translate).
+                  csv_header=Markup("<code>{}</code>").format(", ".join(service.COLUMNS)),
                   max_mb=max(1, limit_of("REGISTER_FEED_MAX_BYTES") // (1024 * 1024)))
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import ActivityForm
+from stts.labels import AUDIT_ACTION_LABELS, labelled
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -15,7 +16,8 @@ from stts.services.console import ActivityFilter, company_actions, search_activi
 @requires("console.activity")
 def activity():
     form = ActivityForm(formdata=request.args)
-    form.action.choices = [("", _("Any action"))] + [(a, a) for a in company_actions(current_user)]
+    form.action.choices = [("", _("Any action"))] + labelled(AUDIT_ACTION_LABELS,
+                                                             company_actions(current_user))
     result, status = None, 200
     if form.validate():
         criteria = ActivityFilter(action=form.action.data or "", actor=form.actor.data or "",

@@ -21,6 +21,7 @@ from wtforms.validators import (
 from stts.forms import Form, identifier
 from stts.i18n import LANGUAGE_NAMES
 from stts.identifiers import clean_national_number
+from stts.labels import APPLICATION_LABELS, PROFILE_LABELS
 
 
 def email_address(form, field):
@@ -37,9 +38,8 @@ def email_address(form, field):
 
 
 def _profile_choices():
-    return [("", _l("No profile")), ("STTS1", _l("STTS 1 — commercial")),
-            ("STTS2", _l("STTS 2 — administrative")),
-            ("STTS3", _l("STTS 3 — extended administrative"))]
+    return [("", _l("No profile"))] + [(code, PROFILE_LABELS[code])
+                                        for code in ("STTS1", "STTS2", "STTS3")]
 
 
 _national_number = identifier(clean_national_number)
@@ -107,8 +107,8 @@ def _blocked_choices():
 
 
 def _application_choices():
-    return [("", _l("Any application")), ("STTS_WEB", _l("STTS web application")),
-            ("STTS_XML", _l("XML sending")), ("none", _l("No application"))]
+    return [("", _l("Any application")), *APPLICATION_LABELS.items(),
+            ("none", _l("No application"))]
 
 
 def _sort_choices():

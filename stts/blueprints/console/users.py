@@ -11,7 +11,9 @@ from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm
 from stts.csv_export import stream_csv
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
+from stts.i18n import format_moment
 from stts.identifiers import mask_national_number
+from stts.labels import APPLICATION_LABELS, PROFILE_LABELS, USER_STATE_LABELS, label
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -67,14 +69,13 @@ def users_csv():
     criteria = _criteria(form)
     header = [_("Username"), _("Last name"), _("First name"), _("National register number"),
               _("E-mail"), _("Profile"), _("Applications"), _("State"), _("Last login")]
-    states = {"active": _("Active"), "blocked": _("Blocked"),
-              "provisional": _("Must change password"), "locked": _("Locked out")}
     manager = current_user._get_current_object()
 
     rows = ([user.username, user.last_name, user.first_name,
-             mask_national_number(user.national_number), user.email, user.profile_code or "",
-             " ".join(sorted(user.app_codes)), states[user.state],
-             user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else ""]
+             mask_national_number(user.national_number), user.email,
+             label(PROFILE_LABELS, user.profile_code),
+             ", ".join(label(APPLICATION_LABELS, code) for code in sorted(user.app_codes)),
+             label(USER_STATE_LABELS, user.state), format_moment(user.last_login_at)]
             for user in iter_search(manager, criteria))
     return stream_csv(header, rows, "users.csv")
 

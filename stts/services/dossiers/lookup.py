@@ -120,13 +120,14 @@ def is_complete(values: dict) -> bool:
 def decide(dossier: Dossier, result=None) -> tuple[str, str]:
     """The automatic check: APPROVED when the source knows the person as eligible today in
     the requested category; REVIEW (the regulator's queue) when it cannot decide. ``result``:
-    the source's answer already asked for today (a request asks once)."""
+    the source's answer already asked for today (a request asks once). The reason is a code
+    of ``stts.labels.DECISION_REASON_LABELS``, shown in the reader's language."""
     if result is None:
         result = get_source().check(dossier.beneficiary.national_number, date.today())
     if result.eligible and result.category == dossier.category:
-        return "APPROVED", "automatic check: eligible"
+        return "APPROVED", "AUTO_ELIGIBLE"
     if not result.known:
-        return "REVIEW", "automatic check: person not known"
+        return "REVIEW", "AUTO_NOT_KNOWN"
     if not result.eligible:
-        return "REVIEW", "automatic check: no right valid today"
-    return "REVIEW", "automatic check: other category"
+        return "REVIEW", "AUTO_NO_RIGHT"
+    return "REVIEW", "AUTO_OTHER_CATEGORY"
