@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from stts.db import database
+from stts.db import database, utcnow
 from stts.identifiers import national_number
 from stts.models import Beneficiary, Company, Dossier, DossierAction, EligibilityRecord, Task
 from stts.models.dossiers import CATEGORIES
@@ -125,6 +125,8 @@ def seed_dossiers(operators: dict[str, str]) -> None:
             })
         Dossier.insert_many(dossiers).execute()
         actions, tasks = [], []
+        # The demo's open tasks: created six weeks ago, due a month later (overdue today).
+        opened = utcnow() - timedelta(days=45)
         for dossier in Dossier.select(Dossier.id, Dossier.company, Dossier.state,
                                       Dossier.created_at):
             actions.append({
@@ -144,8 +146,8 @@ def seed_dossiers(operators: dict[str, str]) -> None:
                 })
             if dossier.state == "INCOMPLETE":
                 tasks.append({"type": "ENTER_MISSING_DATA", "dossier": dossier.id,
-                              "company": dossier.company_id, "created_at": dossier.created_at,
-                              "due_date": dossier.created_at.date() + timedelta(days=30),
+                              "company": dossier.company_id, "created_at": opened,
+                              "due_date": opened.date() + timedelta(days=30),
                               "state": "OPEN", "details": "{}"})
         DossierAction.insert_many(actions).execute()
         Task.insert_many(tasks).execute()

@@ -1,6 +1,7 @@
 """The reasons the application writes itself are stored as codes
 (``stts.labels.DECISION_REASON_LABELS``) and shown in the reader's language; the English
 texts stored before become their codes, in the dossiers and in their timeline."""
+from peewee import Table, fn
 
 TEXTS = {
     "automatic check: eligible": "AUTO_ELIGIBLE",
@@ -12,18 +13,13 @@ TEXTS = {
 
 
 def _swap(db, pairs):
+    dossier = Table("dossier", ("decision_reason",)).bind(db)
+    action = Table("dossier_action", ("before", "after")).bind(db)
     for text, code in pairs:
-        db.execute_sql("UPDATE dossier SET decision_reason = %s WHERE decision_reason = %s"
-                       .replace("%s", _mark(db)), (code, text))
-        for column in ("before", "after"):
-            db.execute_sql(
-                f'UPDATE dossier_action SET "{column}" = REPLACE("{column}", %s, %s) '
-                f'WHERE "{column}" LIKE %s'.replace("%s", _mark(db)),
-                (f'"{text}"', f'"{code}"', f'%"{text}"%'))
-
-
-def _mark(db):
-    return getattr(db, "param", "?") or "?"
+        dossier.update(decision_reason=code).where(dossier.decision_reason == text).execute()
+        for column in (action.before, action.after):
+            action.update({column: fn.REPLACE(column, f'"{text}"', f'"{code}"')}).where(
+                column.contains(f'"{text}"')).execute()
 
 
 def up(migrator, db):
