@@ -307,3 +307,19 @@ def test_the_demo_history_is_consistent_and_seeded_once(app):
         sum(c["TRANSFER_OUT"] for c in flows.values())
     assert figures.corrections(market)  # back-dated activations and ends, cancellations
     assert figures.xml_by_week(market)
+
+
+def test_this_months_figures_are_todays_a_planned_activation_counts_when_due(app):
+    gamma = scope("gamma", start=date(2025, 4, 1), end=date(2025, 4, 1))
+    d = request("stts1.gamma", 320, date(2025, 4, 10))
+    activate("stts3.gamma", d, date(2025, 4, 10), date(2025, 4, 25))
+    with on(date(2025, 4, 12)):
+        summary.rebuild()
+    assert figures.states_by_month(gamma)[date(2025, 4, 1)]["ACTIVE"] == 20
+    assert figures.states_by_month(gamma)[date(2025, 4, 1)]["APPROVED"] == 1
+    assert figures.flows_by_month(gamma)[date(2025, 4, 1)]["ACTIVATE"] == 0
+    with on(date(2025, 4, 26)):
+        summary.rebuild()
+    assert figures.states_by_month(gamma)[date(2025, 4, 1)]["ACTIVE"] == 21
+    assert figures.flows_by_month(gamma)[date(2025, 4, 1)]["ACTIVATE"] == 1
+    assert figures.corrections(gamma) == []

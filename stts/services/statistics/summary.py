@@ -50,12 +50,19 @@ class _Totals:
         for owner in (company, MARKET):
             self.counts[(month, owner, category, service, measure, key)] += value
 
-    def spell(self, spell, category):
+    def spell(self, spell, category, today: date):
         for owner in (spell.company_id, MARKET):
             combo = (owner, category, spell.service, spell.state)
-            self.state_deltas[(combo, month_of(spell.start))] += 1
+            self.state_deltas[(combo, _counted_from(spell.start, today))] += 1
             if spell.end is not None:
-                self.state_deltas[(combo, month_of(spell.end))] -= 1
+                self.state_deltas[(combo, _counted_from(spell.end, today))] -= 1
+
+
+def _counted_from(day: date, today: date) -> date:
+    """The first month whose end-of-month figure sees a change on ``day``: its own month,
+    but next month for a day later in this month (this month's figures are today's)."""
+    month = month_of(day)
+    return next_month(month) if month == month_of(today) and day > today else month
 
 
 def compute(today: date | None = None) -> tuple[Counter, dict]:
@@ -86,8 +93,10 @@ def compute(today: date | None = None) -> tuple[Counter, dict]:
             reading = read(history.get(dossier_id, []), company_id=company_id, service=service)
             dossiers += 1
             for spell in reading.spells:
-                totals.spell(spell, category)
+                totals.spell(spell, category, today)
             for event in reading.events:
+                if event.day > today:
+                    continue  # planned (a later activation or end date): counted when due
                 key = str(event.days) if event.measure == "WAIT" else event.key
                 totals.add(month_of(event.day), event.company_id, category, event.service,
                            event.measure, key)
