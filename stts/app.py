@@ -27,6 +27,7 @@ from stts.logging import install as install_log_redaction
 from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.pagination import query_args
 from stts.permissions import can
+from stts.stored_text import thaw
 from stts.worker import worker
 
 csrf = CSRFProtect()
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.context_processor(label_context)  # the label tables, in the request's language
     app.jinja_env.globals["show_value"] = show_value  # a stored value as a person reads it
     app.jinja_env.globals["key_label"] = key_label
+    app.jinja_env.globals["stored_text"] = thaw  # a stored message, in the reader's language
     _register_filters(app)
     register_cli(app)
     return app

@@ -102,6 +102,17 @@ PROFILE_LABELS = {
     "STTS3": _l("STTS 3 — extended administrative"),
     "LOCAL_MANAGER": _l("Local manager"),
 }
+# Structured messages: each message's kind and the code of its result.
+MESSAGE_KIND_LABELS = {
+    "Request": _l("Request"), "Transfer": _l("Transfer"),
+    "CompleteData": _l("Missing data entered"), "Modify": _l("Modification"),
+    "Cease": _l("Cessation"), "CancelAction": _l("Cancellation"),
+}
+RESULT_CODE_LABELS = {
+    "OK": _l("Accepted"), "REFUSED": _l("Refused"), "INVALID": _l("Invalid"),
+    "NOT_FOUND": _l("Not found"), "CONFLICT": _l("Changed meanwhile"),
+    "FORBIDDEN": _l("Not allowed"), "ERROR": _l("Error"),
+}
 # The steps of the portal's access request.
 WIZARD_STEP_LABELS = {
     "category": _l("Company category"), "company": _l("Company"),
@@ -221,7 +232,8 @@ LABEL_TABLES = {
     "APPLICATION_LABELS": APPLICATION_LABELS, "AUDIT_RESULT_LABELS": AUDIT_RESULT_LABELS,
     "OBJECT_LABELS": OBJECT_LABELS, "AUDIT_ACTION_LABELS": AUDIT_ACTION_LABELS,
     "DETAIL_LABELS": DETAIL_LABELS, "USER_STATE_LABELS": USER_STATE_LABELS,
-    "WIZARD_STEP_LABELS": WIZARD_STEP_LABELS,
+    "WIZARD_STEP_LABELS": WIZARD_STEP_LABELS, "MESSAGE_KIND_LABELS": MESSAGE_KIND_LABELS,
+    "RESULT_CODE_LABELS": RESULT_CODE_LABELS,
 }
 # The table of a dossier field's values (timeline, audit details, CSV).
 VALUE_TABLES = {

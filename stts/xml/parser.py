@@ -193,8 +193,40 @@ def validate_element(elem, path: str | None = None) -> None:
     column = error.column or (_column_of(path, line, error.message) if path else None)
     raise BatchFormatError(
         _l("The file does not match the schema (line %(line)s, column %(column)s): "
-           "%(detail)s", line=line, column=column or "?", detail=error.message),
+           "%(detail)s", line=line, column=column or "?", detail=schema_problem(error.message)),
         line, column, code="schema")
+
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'(?:, attribute '([\w.-]+)')?: (.*)", re.S)
+_EXPECTED = re.compile(r"Expected is(?: one of)? \( ?(.*?) ?\)")
+
+
+def schema_problem(message: str):
+    """libxml2's English message as a translatable sentence naming the element (and what
+    the schema expected there): readers see it in their language, never libxml2's."""
+    found = _ELEMENT.match(message or "")
+    if not found:
+        return _l("the content does not match the schema")
+    element, attribute, rest = found.groups()
+    expected = ", ".join(re.sub(r"\{[^}]*\}", "", name).strip()
+                         for name in (_EXPECTED.search(rest).group(1).split(",")
+                                      if _EXPECTED.search(rest) else []))
+    if attribute:
+        return _l("the attribute %(attribute)s of the element %(element)s is not valid",
+                  attribute=attribute, element=element)
+    if "This element is not expected" in rest:
+        if expected:
+            return _l("the element %(element)s is not expected here (expected: %(expected)s)",
+                      element=element, expected=expected)
+        return _l("the element %(element)s is not expected here", element=element)
+    if "Missing child element" in rest:
+        return _l("the element %(element)s is incomplete (missing: %(expected)s)",
+                  element=element, expected=expected or "?")
+    if "No matching global declaration" in rest:
+        return _l("the element %(element)s is unknown", element=element)
+    if "facet" in rest or "is not a valid value" in rest or "not accepted" in rest:
+        return _l("the value of the element %(element)s is not allowed", element=element)
+    return _l("the element %(element)s does not match the schema", element=element)
 
 
 @dataclass

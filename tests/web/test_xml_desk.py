@@ -2,9 +2,11 @@
 twice, rights, tenant isolation, live progress fragment and the result e-mail."""
 import os
 
+from flask_babel import force_locale
 from lxml import etree
 
 from stts.models import Dossier, DossierAction, OutboundMail, XmlBatch, XmlMessageResult
+from stts.stored_text import thaw
 from stts.xml.parser import schema
 from tests.conftest import HX, text_of
 from tests.web.xml_helpers import (
@@ -172,7 +174,12 @@ def test_response_texts_in_senders_language(app, login_as):
         "r:Text", namespaces={"r": "urn:be:stts:response:1"})
     assert text
     row = XmlMessageResult.get(XmlMessageResult.message_id == "fr-1")
-    assert row.text == text
+    with force_locale(batch.language):
+        assert thaw(row.text) == text  # stored as its message, written in each reader's language
+    with force_locale("de"):
+        assert thaw(row.text) != text
+    page = client.get(f"/desk/xml/batches/{batch.id}").get_data(as_text=True)
+    assert 'id="batch-refusals"' in page and "fr-1" in page
 
 
 def test_same_file_twice_applies_nothing_twice(app, login_as):

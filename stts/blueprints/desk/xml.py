@@ -47,7 +47,10 @@ def _batch(batch_id):
 @bp.route("/xml/batches/<int:batch_id>")
 @requires("xml.send")
 def xml_batch(batch_id):
-    return render("xml/batch.html", "xml/_batch_status.html", batch=_batch(batch_id))
+    batch = _batch(batch_id)
+    return render("xml/batch.html", "xml/_batch_status.html", batch=batch,
+                  refusals=service.refusals(batch) if batch.finished else [],
+                  refusals_shown=service.REFUSALS_SHOWN)
 
 
 @bp.route("/xml/batches/<int:batch_id>/response.xml")

@@ -7,11 +7,12 @@ import secrets
 from flask_babel import lazy_gettext as _l
 
 from stts.db import database, utcnow
-from stts.models import XmlBatch
+from stts.models import XmlBatch, XmlMessageResult
 from stts.pagination import Page, paginate
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event
 from stts.services.xml_batches.settings import file_path, setting
+from stts.stored_text import thaw
 from stts.worker import worker
 from stts.xml.parser import BatchFormatError, check_prolog
 
@@ -119,8 +120,19 @@ def status_of(batch: XmlBatch) -> dict:
         "id": batch.id, "batchId": batch.batch_ref, "state": batch.state,
         "total": batch.total, "processed": batch.processed, "accepted": batch.accepted,
         "rejected": batch.rejected, "duplicates": batch.duplicates,
-        "error": ({"message": batch.error, "line": batch.error_line,
+        "error": ({"message": thaw(batch.error), "line": batch.error_line,
                    "column": batch.error_column} if batch.error else None),
         "receivedAt": iso(batch.created_at), "startedAt": iso(batch.started_at),
         "finishedAt": iso(batch.finished_at),
     }
+
+
+REFUSALS_SHOWN = 500
+
+
+def refusals(batch: XmlBatch, limit: int = REFUSALS_SHOWN) -> list[XmlMessageResult]:
+    """The batch's refused messages in its order (the first ``limit``), each with its code and
+    its stored reason (``stts.stored_text``: written in the reader's language)."""
+    return list(XmlMessageResult.select().where(
+        (XmlMessageResult.batch == batch.id) & (XmlMessageResult.code != "OK"))
+        .order_by(XmlMessageResult.seq).limit(limit))

@@ -27,6 +27,7 @@ from stts.services.notifications import queue_mail
 from stts.services.xml_batches.intake import BatchRefused, receive_batch
 from stts.services.xml_batches.responses import write_response
 from stts.services.xml_batches.settings import file_path, setting
+from stts.stored_text import freeze, thaw
 from stts.worker import worker
 from stts.worker.runner import Lease, LeaseLost, stale
 from stts.xml import dispatcher
@@ -113,7 +114,7 @@ def _validate(batch: XmlBatch, lease: Lease) -> None:
 
 def _reject(batch: XmlBatch, lease: Lease, error: BatchFormatError, header=None) -> None:
     batch.state = "REJECTED"
-    batch.error = str(error.message)
+    batch.error = freeze(error.message)
     batch.error_line, batch.error_column = error.line, error.column
     batch.batch_ref = header.batch_id if header else batch.batch_ref
     batch.finished_at = utcnow()
@@ -133,8 +134,8 @@ CODES = ((dispatcher.Forbidden, "FORBIDDEN"), (dispatcher.Invalid, "INVALID"),
 
 
 def _accepted_text(dossier) -> str:
-    return _("Accepted: dossier %(id)s is now %(state)s.", id=dossier.id,
-             state=STATE_LABELS.get(dossier.state, dossier.state))
+    return freeze(_l("Accepted: dossier %(id)s is now %(state)s.", id=dossier.id,
+                     state=STATE_LABELS.get(dossier.state, dossier.state)))
 
 
 def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
@@ -149,13 +150,13 @@ def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
                                   dossier_state=dossier.state)
     except (ServiceError, NotFound) as error:
         code = next(code for kind, code in CODES if isinstance(error, kind))
-        text = str(error.message)
+        text = freeze(error.message)
     except (OperationalError, InterfaceError, LeaseLost):
         raise  # the database is unwell: the group rolls back, a later run redoes it
     except Exception:  # noqa: BLE001 — a bug must not stop the batch; nothing was applied
         log.exception("xml batch %s: message %s failed", batch.id, message.seq)
-        code, text = "ERROR", _("Unexpected error: nothing was applied. Send the message "
-                                "again later with the same message id.")
+        code, text = "ERROR", freeze(_l("Unexpected error: nothing was applied. Send the "
+                                        "message again later with the same message id."))
     with database.atomic():
         return fastsql.create(XmlMessageResult, **row, code=code, text=text)
 
@@ -240,7 +241,7 @@ def _notify(batch: XmlBatch) -> None:
         subject = _("STTS: batch %(name)s rejected", name=name)
         body = _("The batch %(name)s (number %(id)s) sent by %(sender)s was rejected as a "
                  "whole; nothing was applied.\nReason: %(error)s",
-                 name=name, id=batch.id, sender=batch.sender_name, error=batch.error)
+                 name=name, id=batch.id, sender=batch.sender_name, error=thaw(batch.error))
     queue_mail(company.xml_result_email, subject, body)
 
 
@@ -265,7 +266,8 @@ def cli_send(path: str, username: str, echo) -> int:
     echo(f"batch {batch.id}: {batch.state}; messages {batch.total}, accepted {batch.accepted}, "
          f"rejected {batch.rejected}, duplicates {batch.duplicates}")
     if batch.error:
-        echo(f"error (line {batch.error_line}, column {batch.error_column}): {batch.error}")
+        echo(f"error (line {batch.error_line}, column {batch.error_column}): "
+             f"{thaw(batch.error)}")
     if batch.response_name:
         echo(f"response: {file_path(batch.response_name)}")
     return 0 if batch.state == "DONE" else 1

@@ -10,6 +10,7 @@ from lxml import etree
 
 from stts.models import Company, XmlBatch, XmlMessageResult
 from stts.services.xml_batches.settings import file_path
+from stts.stored_text import thaw
 from stts.xml.parser import RESPONSE_NS, Header, read_batch
 
 
@@ -41,7 +42,7 @@ def write_response(batch: XmlBatch, results) -> str:
         with xf.element(q + "BatchResponse", attrs, nsmap={None: RESPONSE_NS}):
             if results == []:
                 error = etree.Element(q + "Error", nsmap={None: RESPONSE_NS})
-                error.text = batch.error or ""
+                error.text = thaw(batch.error)
                 if batch.error_line:
                     error.set("line", str(batch.error_line))
                 if batch.error_column:
@@ -83,5 +84,5 @@ def _write_results(xf, q: str, batch: XmlBatch, chunk: list) -> None:
             if row.batch_id != batch.id:
                 result.set("duplicate", "true")
                 result.set("firstBatch", str(row.batch_id))
-            text.text = row.text
+            text.text = thaw(row.text)
         xf.write("\n  ", result)
