@@ -60,7 +60,6 @@ class _Dossier:
             cancelled=False, reason=None):
         self.actions.append({
             "type": type_, "company": self.company if company == "own" else company,
-            "author_name": "Demo" if company is not None else "BIPT — Demo",
             "at": _at(day, hour), "state_before": self.state, "state_after": state,
             "before": _snap(**(before or {})), "after": _snap(**(after or {})),
             "reason": reason, "cancelled": cancelled,
@@ -145,6 +144,25 @@ def _history(rng: random.Random, n: int, companies: list[int], today: date) -> _
     return d
 
 
+# Who records each kind of action at the demo operators (their "Your work" page).
+PROFILE_OF = {"REQUEST": 1, "TRANSFER": 1, "MODIFY": 1, "COMPLETE": 1, "ACTIVATE": 2,
+              "CEASE": 2, "CANCEL": 3}
+
+
+def _authors(by_number: dict) -> dict:
+    """(company id, profile number) → the demo user stts<profile>.<slug>; the regulator's
+    decisions are handler.bipt's (company None)."""
+    users = {u.username: u for u in User.select()}
+    authors = {(None, None): users.get("handler.bipt")}
+    for operator in OPERATORS:
+        enterprise, slug = operator[0], operator[3]
+        for profile in (1, 2, 3):
+            user = users.get(f"stts{profile}.{slug}")
+            if user is not None and enterprise in by_number:
+                authors[(by_number[enterprise], profile)] = user
+    return authors
+
+
 def _task(type_, company, day, today, rng) -> dict:
     due = day + timedelta(days=14)
     done = day + timedelta(days=rng.randrange(1, 40))
@@ -165,6 +183,7 @@ def seed_statistics_history(today: date | None = None) -> int:
     taken = {b for (b,) in Beneficiary.select(Beneficiary.national_number).tuples()}
     if len(companies) < 3:
         return 0
+    authors = _authors(by_number)
     rng = random.Random(18)  # noqa: S311  # nosec B311 (demo data, deterministic on purpose)
     added = 0
     with database.atomic():
@@ -188,7 +207,10 @@ def seed_statistics_history(today: date | None = None) -> int:
             previous = None
             for action in d.actions:
                 cancelled = action.pop("cancelled")
-                row = DossierAction.create(dossier=dossier, **action)
+                author = authors.get((action["company"], PROFILE_OF.get(action["type"])))
+                row = DossierAction.create(
+                    dossier=dossier, author=author,
+                    author_name=author.full_name if author else "BIPT", **action)
                 if action["type"] == "CANCEL" and previous is not None:
                     DossierAction.update(cancelled_by=row.id).where(
                         DossierAction.id == previous).execute()

@@ -323,3 +323,14 @@ def test_this_months_figures_are_todays_a_planned_activation_counts_when_due(app
     assert figures.states_by_month(gamma)[date(2025, 4, 1)]["ACTIVE"] == 21
     assert figures.flows_by_month(gamma)[date(2025, 4, 1)]["ACTIVATE"] == 1
     assert figures.corrections(gamma) == []
+
+
+def test_the_demo_history_gives_each_demo_user_work_of_their_own(app):
+    from stts.demo_statistics import seed_statistics_history
+
+    today = date(2026, 11, 29)
+    seed_statistics_history(today)
+    stts1 = user("stts1.alpha")
+    mine = figures.own_work(stts1, figures.scope_for(stts1, today))
+    assert sum(c["REQUEST"] for c in mine.values()) > 20
+    assert sum(c["CEASE"] for c in mine.values()) == 0  # STTS 1 does not cease
