@@ -8,8 +8,8 @@ export FLASK_APP := wsgi
 .PHONY: run test test-fast install translations compile-translations bench lint clean-db worker load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
+	test -x $(VENV)/bin/python || { $(PYTHON) -m venv $(VENV) && \
+	  $(VENV)/bin/pip install --quiet --upgrade pip; }
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 

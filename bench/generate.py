@@ -57,8 +57,8 @@ def person_number(index: int) -> str:
 
 
 def _insert(model, rows):
-    """Bulk insert without building SQL per row: executemany on SQLite, multi-row VALUES pages
-    (psycopg2's execute_values) on PostgreSQL."""
+    """Bulk insert without building SQL per row: executemany on SQLite, COPY (psycopg 3) on
+    PostgreSQL (row triggers fire for COPY as for INSERT)."""
     if not rows:
         return
     names = list(rows[0])
@@ -78,9 +78,9 @@ def _insert(model, rows):
     if is_sqlite():
         cursor.executemany(head + "(" + ", ".join("?" * len(names)) + ")", values)
     else:
-        from psycopg2.extras import execute_values
-
-        execute_values(cursor, head + "%s", values, page_size=CHUNK)
+        with cursor.copy(f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN') as copy:
+            for row in values:
+                copy.write_row(row)
 
 
 def generate(dossiers: int, seed: int = 7) -> dict:

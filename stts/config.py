@@ -5,6 +5,8 @@ from datetime import timedelta
 DATABASE_URL = None
 SQLITE_FILENAME = "stts.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections kept open per process (0: one per request). See docs/deployment.md.
+DATABASE_POOL_SIZE = 2
 
 # Sessions (security checklist 7-10). The cookie only carries a random token; the session
 # itself lives in the database so that logout, blocking and password changes end it at once.

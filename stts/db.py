@@ -26,9 +26,15 @@ class BaseModel(Model):
 def make_database(app):
     """Build the Peewee database named by the configuration.
 
-    ``DATABASE_POOL_SIZE`` (e.g. STTS_DATABASE_POOL_SIZE=2 for each gunicorn worker, see
+    ``DATABASE_POOL_SIZE`` (2 by default: a sync gunicorn worker needs one, see
     docs/deployment.md) keeps that many connections open per process instead of opening one
-    per request; a connection given back inside a transaction is rolled back first."""
+    per request; a connection given back inside a transaction is rolled back first; 0 opens
+    one per request.
+
+    PostgreSQL is reached through psycopg 3, which prepares a statement on the server once
+    the same SQL text has run a few times on a connection (``prepare_threshold``) and then
+    only binds values: with the pool and the SQL texts built once per shape
+    (``stts.fastsql``), the hot reads are parsed and planned once per connection."""
     url = app.config.get("DATABASE_URL")
     pool = int(app.config.get("DATABASE_POOL_SIZE") or 0)
     if pool:
@@ -40,8 +46,9 @@ def make_database(app):
         name = params.pop("database")
         if pool:
             return PooledPostgresqlDatabase(name, max_connections=pool, stale_timeout=300,
-                                            autorollback=False, **params)
-        return PostgresqlDatabase(name, autorollback=False, **params)
+                                            autorollback=False, prefer_psycopg3=True,
+                                            **params)
+        return PostgresqlDatabase(name, autorollback=False, prefer_psycopg3=True, **params)
     path = app.config.get("SQLITE_PATH") or os.path.join(
         app.instance_path, app.config["SQLITE_FILENAME"]
     )

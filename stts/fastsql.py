@@ -42,22 +42,38 @@ class Param(Node):
 def select(key, build, **values):
     """Run the query ``build()`` returns for the shape ``key`` with ``values`` bound to its
     ``Param``s; ``build`` runs once per process and shape. The key must name everything
-    that changes the SQL text (under TESTING every call rebuilds and checks it does)."""
+    that changes the SQL text. The cached statement is what runs, in tests as in
+    production; under TESTING each call also builds the query again and fails if its SQL
+    differs from the cached one (a key that lied)."""
     cache_key = (type(database.obj), "select", key)
     entry = _cache.get(cache_key)
-    if entry is None or (has_app_context() and current_app.testing):
+    if entry is None:
         query = build()
-        text, params = query.sql()
-        if entry is not None and entry[1] != text:
+        entry = _cache[cache_key] = (query, *query.sql())
+    elif has_app_context() and current_app.testing:
+        text = build().sql()[0]
+        if entry[1] != text:
             raise AssertionError(f"prepared query {key!r} changed shape:\n{entry[1]}\n{text}")
-        entry = _cache[cache_key] = (query, text, params)
     query, text, params = entry
     bound = [
         (value.convert(values[value.name]) if value.convert else values[value.name])
         if isinstance(value, _Slot) else value
         for value in params
     ]
-    return query._get_cursor_wrapper(database.execute_sql(text, bound))
+    return rows_of(query, database.execute_sql(text, bound))
+
+
+def rows_of(query, cursor):
+    """The rows of ``cursor`` as ``query`` gives them (models with their joined models,
+    dicts, tuples or namedtuples). Peewee has no public call that wraps a cursor a query
+    did not run itself: this is the one place that uses its private ``_get_cursor_wrapper``
+    (tests/unit/test_fastsql.py compares every row type with Peewee's own execution)."""
+    return query._get_cursor_wrapper(cursor)
+
+
+def cached_shapes() -> int:
+    """How many statement shapes this process has built (tests, diagnostics)."""
+    return len(_cache)
 
 
 def sql(template: str) -> str:
@@ -99,5 +115,4 @@ def create(model, **values):
     data = {name: value for name, value in instance.__data__.items()
             if name != model._meta.primary_key.name}
     setattr(instance, model._meta.primary_key.name, insert(model, data))
-    instance._dirty.clear()
     return instance

@@ -128,27 +128,28 @@ def _settings(locale: str | None):
 
 
 def _day_settings():
-    return _per_locale("stts_day_settings",
+    return _per_locale("day_settings",
                        lambda locale: (str(locale), _zone(str(get_timezone()))))
 
 
 def _translations():
-    return _per_locale("stts_translations", lambda locale: get_translations())
+    return _per_locale("translations", lambda locale: get_translations())
 
 
 def _per_locale(name: str, build):
-    """``build(locale)`` once per request and locale. flask-babel keeps the locale it chose in
-    its namespace on ``g`` (``force_locale`` swaps it for a mail in the recipient's language,
-    ``refresh`` drops it); its own lookups cross several context proxies on every call, and a
-    list calls them for every row."""
+    """``build(locale)`` once per request and locale, kept on ``g``. flask-babel's lookups
+    cross several context proxies on every call, and a list calls them for every row.
+    ``get_locale()`` returns the same object until the locale changes (``force_locale``
+    swaps it for a mail in the recipient's language, ``refresh`` drops it), so the kept
+    value is used only while its locale is the one ``get_locale()`` returns."""
     locale = get_locale()
     if locale is None:  # outside an application context
         return build(None)
-    state = g._flask_babel
-    found = getattr(state, name, None)
+    key = f"stts_{name}"
+    found = g.get(key)
     if found is None or found[0] is not locale:
         found = (locale, build(locale))
-        setattr(state, name, found)
+        setattr(g, key, found)
     return found[1]
 
 

@@ -16,6 +16,10 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 os.environ.setdefault("STTS_HUEY_IMMEDIATE", "1")
+# Each test replaces the SQLite file or truncates PostgreSQL's tables, and some run several
+# threads or processes: the tests open a connection per request, while the application
+# keeps a pool by default (tests/unit/test_fastsql.py tests the pool itself).
+os.environ["STTS_DATABASE_POOL_SIZE"] = "0"
 
 # argon2id at its production cost (64 MiB, three passes) made a login most of a web test's
 # time: the tests hash and verify with the cheapest argon2id parameters instead.

@@ -89,7 +89,6 @@ def record_event(
         event.hash = _row_digest(event.prev_hash, _hashed_fields(event))
         event.id = fastsql.insert(AuditEvent, {name: event.__data__.get(name)
                                                for name in _COLUMNS})
-        event._dirty.clear()
     return event
 
 

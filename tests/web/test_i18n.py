@@ -201,3 +201,57 @@ def test_audit_trail_shows_labels_not_codes(client):
     body = client.get("/backoffice/audit").get_data(as_text=True)
     assert ">Aanmelding<" in body  # auth.login
     assert ">auth.login<" not in body and ">ok<" not in body
+
+
+def test_templates_translate_through_the_per_request_catalogue(app, monkeypatch):
+    """The cached path of stts/i18n.py as it runs in production: a template's messages are
+    translated through one catalogue lookup per request and locale; ``force_locale`` (a mail
+    in the recipient's language) and ``refresh`` (a new locale) are seen at once."""
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    from stts import i18n
+
+    lookups = []
+    real = i18n.get_translations
+
+    def counted():
+        lookups.append(1)
+        return real()
+    monkeypatch.setattr(i18n, "get_translations", counted)
+    template = "{% for i in range(50) %}{{ _('Cancel') }}|{% endfor %}"
+    app.config["TESTING"] = False
+    try:
+        with app.test_request_context(headers={"Accept-Language": "fr"}):
+            french = render_template_string(template)
+            assert french.split("|")[0] == "Annuler" and len(lookups) == 1
+            with force_locale("nl_BE"):
+                assert render_template_string("{{ _('Cancel') }}") == "Annuleren"
+            assert render_template_string("{{ _('Cancel') }}") == "Annuler"
+            assert len(lookups) == 3
+            with force_locale("de_BE"):
+                assert render_template_string("{{ _('Cancel') }}") == "Abbrechen"
+            refresh()
+            assert render_template_string("{{ _('Cancel') }}") == "Annuler"
+            assert len(lookups) == 5
+    finally:
+        app.config["TESTING"] = True
+
+
+def test_dates_are_formatted_for_the_current_locale_once(app):
+    from datetime import date, datetime
+
+    from flask_babel import force_locale
+
+    from stts.i18n import _formatted_day, format_day
+
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        _formatted_day.cache_clear()
+        assert format_day(date(2026, 11, 27), "short") == "27/11/2026"
+        with force_locale("de_BE"):
+            assert format_day(date(2026, 11, 27), "long") == "27. November 2026"
+        # 23:30 UTC is the next day in Brussels.
+        assert format_day(datetime(2026, 11, 27, 23, 30), "long") == "28 november 2026"
+        for _ in range(100):
+            format_day(date(2026, 11, 27), "short")
+        assert _formatted_day.cache_info().hits >= 100

@@ -79,7 +79,6 @@ def request_tariff(user, data: dict) -> Dossier:
                 dossier.state = "INCOMPLETE"
             dossier.id = fastsql.insert(Dossier, {
                 name: value for name, value in dossier.__data__.items() if name != "id"})
-            dossier._dirty.clear()
             add_action(dossier, user, "REQUEST", None,
                        after=snapshot(dossier, ("state", "category") + COMMERCIAL))
             if dossier.state == "INCOMPLETE":
