@@ -1,0 +1,202 @@
+"""Every query a user can type reads an index: the plan of each statement of each query
+family (the dossier search in many combinations of its filters, the console's user search
+and its complement, the desk home's counts, the dossier page, the task inbox) is asked of the
+database and may not read the dossiers, persons, users or tasks from end to end.
+
+The statements are the ones the services run (caught at ``execute_sql`` with their values).
+On SQLite, ``EXPLAIN QUERY PLAN`` must show no ``SCAN`` of a big table (a full table or full
+index scan); on PostgreSQL, with sequential scans disabled for the EXPLAIN (the test data is
+small, so the planner would rightly prefer them), no ``Seq Scan`` of a big table and no index
+scan without an index condition.
+"""
+import itertools
+import json
+import random
+import re
+from datetime import date
+
+import pytest
+
+from stts.db import database, is_sqlite
+from stts.models import Dossier, User
+from stts.services.dossiers.reading import consultations, count_by_state, timeline, view_dossier
+from stts.services.dossiers.search import search_dossiers
+from stts.services.tasks import list_tasks, open_task_count
+from stts.services.user_search import UserCriteria, search_users
+
+BIG = {"dossier", "beneficiary", "user", "task", "audit_event", "dossier_action",
+       "user_application", "user_profile"}
+
+DOSSIER_FILTERS = {
+    "national_number": "85073003328",
+    "name": "de",
+    "phone_number": "+3223456789",
+    "customer_number": "C-1",
+    "state": "ACTIVE",
+    "category": "AGE65",
+    "created_from": date(2020, 1, 1),
+    "created_to": date(2026, 12, 31),
+    "activated_from": date(2021, 1, 1),
+    "activated_to": date(2026, 6, 30),
+}
+
+
+class Statements:
+    """The SELECT statements run while the block runs, with their values."""
+
+    def __init__(self, monkeypatch):
+        self.caught = []
+        real = database.obj.execute_sql
+
+        def catching(sql, params=None, *args, **kwargs):
+            if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                self.caught.append((sql, tuple(params or ())))
+            return real(sql, params, *args, **kwargs)
+
+        monkeypatch.setattr(database.obj, "execute_sql", catching)
+        self.real = real
+
+    def take(self):
+        caught, self.caught = self.caught, []
+        return caught
+
+
+def full_scans(real_execute, sql: str, params) -> list[str]:
+    """The big tables the plan of ``sql`` reads from end to end ([] when none)."""
+    if is_sqlite():
+        rows = real_execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        found = []
+        for row in rows:
+            match = re.match(r"SCAN (\w+)", row[-1])
+            if match and match.group(1) in BIG:
+                found.append(row[-1])
+        return found
+    with database.atomic():
+        real_execute("SET LOCAL enable_seqscan = off")
+        (plan,) = real_execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    found = []
+
+    def walk(node):
+        relation = node.get("Relation Name")
+        kind = node["Node Type"]
+        if relation in BIG and (kind == "Seq Scan" or (
+                kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node)):
+            found.append(f"{kind} on {relation}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return found
+
+
+# The audit chain's last hash: the newest row by primary key, one row read whatever the size
+# (SQLite shows it as a SCAN, PostgreSQL as a backward index scan without a condition).
+LAST_ROW = re.compile(r'ORDER BY ("?\w+"?\.)?"?id"? DESC LIMIT 1$')
+
+
+def assert_indexed(statements, family: str):
+    caught = statements.take()
+    assert caught, f"{family}: no statement caught"
+    for sql, params in caught:
+        if not any(f'"{table}"' in sql or f" {table} " in sql for table in BIG):
+            continue
+        if LAST_ROW.search(sql.strip()):
+            continue
+        scans = full_scans(statements.real, sql, params)
+        assert not scans, f"{family}: {scans}\n{sql}\n{params}"
+
+
+@pytest.fixture
+def staff(app):
+    return User.get(User.username == "stts3.alpha")
+
+
+def dossier_filter_shapes(count=40, seed=15):
+    """Every filter alone, every pair, and ``count`` larger combinations drawn at random
+    (fixed seed), with the two-word name and a deep page among them."""
+    names = sorted(DOSSIER_FILTERS)
+    shapes = [(name,) for name in names] + list(itertools.combinations(names, 2))
+    rng = random.Random(seed)
+    for _ in range(count):
+        shapes.append(tuple(sorted(rng.sample(names, rng.randint(3, len(names))))))
+    return shapes
+
+
+def test_dossier_search_reads_an_index_for_every_combination(app, staff, monkeypatch):
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        assert_indexed_search(statements, staff, {}, 1)
+        for index, shape in enumerate(dossier_filter_shapes()):
+            filters = {name: DOSSIER_FILTERS[name] for name in shape}
+            if "name" in filters and index % 2:
+                filters["name"] = "de s"  # last name "De…", first name "S…"
+            assert_indexed_search(statements, staff, filters, 1 + index % 3 * 20)
+
+
+def assert_indexed_search(statements, staff, filters, page):
+    search_dossiers(staff, filters, page)
+    assert_indexed(statements, f"dossier search {sorted(filters)} page {page}")
+
+
+@pytest.mark.parametrize("complement", [False, True])
+def test_user_search_and_its_complement_read_an_index(app, monkeypatch, complement):
+    manager = User.get(User.username == "lm.alpha")
+    statements = Statements(monkeypatch)
+    criteria = {"last_name": ["", "d"], "first_name": ["", "a"],
+                "national_number": ["", "85073003328"], "blocked": ["", "yes", "no"],
+                "application": ["", "STTS_WEB", "STTS_XML", "none"]}
+    combinations = list(itertools.product(*criteria.values()))
+    # Each criterion alone, everything together, and 30 combinations drawn at random.
+    chosen_ones = [c for c in combinations if sum(bool(v) for v in c) <= 1 or all(c)]
+    chosen_ones += random.Random(15).sample(combinations, 30)
+    with app.test_request_context():
+        for index, values in enumerate(chosen_ones):
+            chosen = dict(zip(criteria, values, strict=True))
+            sort = ("name", "username", "last_login")[index % 3]
+            search_users(manager, UserCriteria(**chosen, complement=complement, sort=sort))
+            assert_indexed(statements, f"user search {chosen} {sort} {complement}")
+
+
+def test_desk_home_counts_read_an_index(app, staff, monkeypatch):
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        count_by_state(staff)
+        assert_indexed(statements, "desk home counts")
+        open_task_count(staff)
+        assert_indexed(statements, "open task count")
+
+
+def test_dossier_page_reads_an_index(app, staff, monkeypatch):
+    dossier_id = Dossier.select(Dossier.id).where(Dossier.company == staff.company_id).scalar()
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        dossier = view_dossier(staff, dossier_id)
+        timeline(staff, dossier)
+        consultations(staff, dossier)
+        assert_indexed(statements, "dossier page")
+
+
+def test_task_inbox_reads_an_index(app, staff, monkeypatch):
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        for type_, due, state, page in itertools.product(
+                (None, "CLOSE_FILE"), (None, "overdue", "today", "week"),
+                ("OPEN", "DONE", "ALL"), (1, 40)):
+            list_tasks(staff, type_=type_, due=due, state=state, page=page)
+            assert_indexed(statements, f"task inbox {type_} {due} {state} {page}")
+
+
+def test_the_plan_check_sees_a_full_scan(app):
+    """The check itself: a filter no index serves is reported, an indexed one is not."""
+    with app.test_request_context():
+        database.connect(reuse_if_open=True)
+        p = database.param
+        assert full_scans(database.execute_sql,
+                          f"SELECT id FROM dossier WHERE tariff_formula = {p}", ("x",))
+        assert full_scans(database.execute_sql,
+                          f'SELECT id FROM "user" WHERE email = {p}', ("x",))
+        assert not full_scans(database.execute_sql,
+                              f"SELECT id FROM dossier WHERE company_id = {p} AND state = {p}",
+                              (1, "ACTIVE"))
