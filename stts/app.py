@@ -27,6 +27,7 @@ from stts.logging import install as install_log_redaction
 from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.pagination import query_args
 from stts.permissions import can
+from stts.services import MAX_ID
 from stts.stored_text import thaw
 from stts.worker import worker
 
@@ -70,10 +71,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:…>`` in a URL is a database id: a number beyond 2**63 - 1 names no row (404)
-    instead of overflowing the database's integer (a server error)."""
+    """``<int:…>`` in a URL is a database id: a number beyond ``MAX_ID`` (2**63 - 1) names no
+    row (404) instead of overflowing the database's integer (a server error). Ids sent in a
+    form, a query or a batch file are read by ``stts.services.parse_id`` with the same bound."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -24,6 +24,27 @@ class Conflict(ServiceError):
     """The object changed since the form was loaded (optimistic locking)."""
 
 
+# Every id of a row is a 64-bit signed integer in the database: a number beyond it names no row.
+# The URL converter (``<int:…>``) stops at the same bound.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """An id sent in a form, a query or a batch file, as an int the database can compare, or
+    None for anything else: non-ASCII digits (``²``), signs, blanks inside, zero and numbers
+    beyond ``MAX_ID`` included. The one way every id from outside the URL is read."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            return None
+        number = int(text)
+    else:
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 # Versions of optimistic locking are counters that stay far below this.
 MAX_VERSION = 2**31 - 1
 

@@ -10,7 +10,7 @@ from stts.db import utcnow, write_transaction
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
 from stts.pagination import Page, paginate
-from stts.services import NotFound, ServiceError
+from stts.services import NotFound, ServiceError, parse_id
 from stts.services.audit import record_event
 from stts.services.locking import update_versioned
 from stts.services.user_search import get_company_user
@@ -104,10 +104,9 @@ def create_technical_account(manager: User, name: str) -> tuple[TechnicalAccount
 
 
 def revoke_technical_account(manager: User, account_id) -> TechnicalAccount:
-    try:
-        account_id = int(account_id)
-    except (TypeError, ValueError):
-        raise NotFound(_l("This technical account does not exist.")) from None
+    account_id = parse_id(account_id)
+    if account_id is None:
+        raise NotFound(_l("This technical account does not exist."))
     with write_transaction():
         account = TechnicalAccount.get_or_none(
             (TechnicalAccount.id == account_id)

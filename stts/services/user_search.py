@@ -14,7 +14,7 @@ from peewee import JOIN, SQL, NodeList
 from stts.db import utcnow
 from stts.models import Application, User, UserApplication, UserProfile
 from stts.pagination import Page, paginate
-from stts.services import NotFound
+from stts.services import NotFound, parse_id
 from stts.text import like_prefix, search_key
 
 PAGE_SIZE = 20
@@ -33,10 +33,9 @@ APPLICATION_CHOICES = ("", "STTS_WEB", "STTS_XML", "none")
 
 def get_company_user(manager: User, user_id) -> User:
     """A user of the manager's company, or NotFound (other companies' ids look unknown)."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound(_l("This user does not exist.")) from None
+    user_id = parse_id(user_id)
+    if user_id is None:
+        raise NotFound(_l("This user does not exist."))
     user = (
         User.select(User, UserProfile)
         .join(UserProfile, JOIN.LEFT_OUTER, on=(UserProfile.user == User.id), attr="profile_row")

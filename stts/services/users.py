@@ -27,7 +27,7 @@ from stts.models import (
 )
 from stts.models.console import RetiredUsername
 from stts.passwords import generate_provisional_password, hash_password
-from stts.services import NotFound, ServiceError
+from stts.services import NotFound, ServiceError, parse_id
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
 from stts.services.locking import update_versioned
@@ -179,12 +179,9 @@ def reset_password(manager: User, user_id) -> tuple[User, str]:
 
 
 def _own_users(manager: User, user_ids) -> list[User]:
-    ids = []
-    for value in user_ids:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise NotFound(_l("This user does not exist.")) from None
+    ids = [parse_id(value) for value in user_ids]
+    if None in ids:
+        raise NotFound(_l("This user does not exist."))
     ids = sorted(set(ids))
     users = list(User.select().where((User.id.in_(ids)) & (User.company == manager.company_id))
                  .order_by(User.last_name_key, User.first_name_key, User.id))

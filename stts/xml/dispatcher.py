@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
 from stts.models import User
 from stts.rights import ANY_USER, PERMISSIONS, allowed
-from stts.services import ServiceError
+from stts.services import NotFound, ServiceError, parse_id, parse_version
 from stts.services.dossiers import cancelling, changes, reading, requesting
 from stts.services.dossiers.records import COMMERCIAL
 
@@ -98,11 +98,17 @@ def _commercial(data: dict) -> dict:
 
 
 def _dossier_id(data: dict) -> int:
-    return int(data["DossierId"])
+    """The schema allows any positive integer; one beyond the database's range names no
+    dossier (NOT_FOUND, like an unknown one), never an overflow."""
+    dossier_id = parse_id(data["DossierId"])
+    if dossier_id is None:
+        raise NotFound(_l("This dossier does not exist."))
+    return dossier_id
 
 
 def _version(data: dict, dossier) -> int:
-    return int(data["Version"]) if data.get("Version") else dossier.version
+    """A Version out of range is no version of the dossier: CONFLICT."""
+    return parse_version(data["Version"]) if data.get("Version") else dossier.version
 
 
 def _merged(dossier, data: dict) -> dict:

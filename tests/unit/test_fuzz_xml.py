@@ -110,3 +110,35 @@ def test_any_text_in_a_field(app, text):
     except UnicodeDecodeError:
         return
     assert isinstance(_read(content), (BatchFormatError, list))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(["CompleteData", "Modify", "Cease", "CancelAction"]),
+       dossier_id=st.one_of(st.integers(min_value=1, max_value=10**40),
+                            st.sampled_from([2**63 - 1, 2**63, 2**64])),
+       version=st.one_of(st.none(), st.integers(min_value=1, max_value=10**40)),
+       action_id=st.one_of(st.none(), st.integers(min_value=1, max_value=10**40)))
+def test_any_id_in_a_message_is_a_refusal_never_a_crash(app, kind, dossier_id, version,
+                                                        action_id):
+    """Every id a message carries (DossierId, Version, ActionId: xs:positiveInteger, so any
+    size) is applied through the dispatcher: the answer is a documented refusal (NotFound,
+    Conflict, ServiceError), never an overflow of the database integer."""
+    from stts.db import database
+    from stts.models import User
+    from stts.services import NotFound, ServiceError
+    from stts.xml import dispatcher
+
+    data = {"DossierId": str(dossier_id), "Reason": "CUSTOMER_REQUEST",
+            "EffectiveDate": "2030-01-01", "CustomerNumber": "X"}
+    if version is not None:
+        data["Version"] = str(version)
+    if action_id is not None:
+        data["ActionId"] = str(action_id)
+    sender = User.get(User.username == "lm.alpha")
+    with database.atomic() as transaction:
+        try:
+            dispatcher.apply_message(sender, kind, data)
+        except (NotFound, ServiceError):
+            pass
+        transaction.rollback()

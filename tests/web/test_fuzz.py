@@ -27,6 +27,10 @@ hostile = st.one_of(
                      "<script>alert(1)</script>", "' OR 1=1 --", "%00", "\x00", "../../etc/passwd",
                      "85073003328", "0403019261", "+32470123456", "2026-02-30", "a" * 5000,
                      "=cmd|' /C calc'!A0", "{{7*7}}", "on", "true", "STTS1", "STTS_WEB"]),
+    # ids: the database's bound and what str.isdigit() accepts but int() does not
+    st.sampled_from([str(2**63 - 1), str(2**63), str(2**64), "9" * 19, "²", "١٢", "１２",
+                     "-9223372036854775809", "0"]),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )
 
 

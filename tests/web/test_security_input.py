@@ -86,3 +86,74 @@ def test_an_id_beyond_the_database_integer_is_not_found(client, url):
     overflowed the database integer (a 500)."""
     login(client, "lm.alpha" if url.startswith("/console") else "stts3.alpha")
     assert client.get(url).status_code == 404
+
+
+# --- ids from forms, queries and batch files: one bound, never a 500 ------------------------
+
+OUT_OF_RANGE_IDS = [str(2**63), str(2**64), "9" * 19, "9" * 40, "²", "١٢", "-1", "0", "1e3",
+                    "0x10", "１２"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE_IDS)
+def test_bulk_user_action_with_an_id_out_of_range_is_not_found(client, value):
+    """A bulk block with user_id 2**63 overflowed the database integer (a 500)."""
+    login(client, "lm.alpha")
+    own = User.get(User.username == "stts1.alpha")
+    for confirm in ("", "yes"):
+        response = client.post("/console/users/bulk", data={
+            "user_id": [str(own.id), value], "action": "block", "confirm": confirm})
+        assert response.status_code == 404, (value, confirm, response.status_code)
+    assert not User.get_by_id(own.id).blocked  # nothing changed: the whole selection refused
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE_IDS)
+def test_audit_filter_with_a_company_out_of_range_is_422(client, value):
+    """``/backoffice/audit?company=²`` passed ``str.isdigit`` and broke ``int()`` (a 500);
+    a 19-digit company overflowed the database integer."""
+    login(client, "auditor.bipt")
+    for headers in ({}, HX):
+        response = client.get("/backoffice/audit", query_string={"company": value},
+                              headers=headers)
+        assert response.status_code == 422, (value, response.status_code)
+        assert "Choose a company from the list." in response.get_data(as_text=True)
+
+
+def test_the_bound_is_the_url_converters(client):
+    from stts.app import DatabaseIdConverter
+    from stts.services import MAX_ID, parse_id
+
+    converter = DatabaseIdConverter(None)
+    assert converter.max == MAX_ID == 2**63 - 1
+    assert parse_id(str(MAX_ID)) == MAX_ID and parse_id(str(MAX_ID + 1)) is None
+    assert parse_id(" 12 ") == 12 and parse_id(12) == 12
+    for value in OUT_OF_RANGE_IDS + [None, True, 2**63, "", " ", "1 2", 1.0]:
+        assert parse_id(value) is None, value
+
+
+def test_batch_ids_out_of_range_are_refused_per_message_without_a_traceback(app, caplog):
+    """An oversized DossierId in a batch gave the message ERROR and logged a traceback."""
+    from stts.models import XmlMessageResult
+    from stts.services.xml_batches import intake, processing
+    from tests.web.xml_helpers import cancel_msg, dossier_of, modify_msg
+
+    enable_xml()
+    sender = User.get(User.username == "lm.alpha")
+    active = dossier_of(103)
+    huge = "9" * 30
+    content = batch_xml(
+        modify_msg("o-1", str(2**63)),
+        modify_msg("o-2", huge),
+        modify_msg("o-3", active.id, version=str(2**63)),
+        modify_msg("o-4", active.id, version=huge),
+        cancel_msg("o-5", str(2**64)),
+        f'<CancelAction messageId="o-6"><DossierId>{active.id}</DossierId>'
+        f'<ActionId>{huge}</ActionId><Reason>r</Reason></CancelAction>')
+    batch = intake.receive_batch(io.BytesIO(content), user=sender, enqueue=False)
+    with caplog.at_level("ERROR"):
+        done = processing.process_batch(batch.id)
+    assert done.state == "DONE"
+    codes = {r.message_id: r.code for r in XmlMessageResult.select().where(
+        XmlMessageResult.batch == batch.id)}
+    assert codes == {"o-1": "NOT_FOUND", "o-2": "NOT_FOUND", "o-3": "CONFLICT",
+                     "o-4": "CONFLICT", "o-5": "NOT_FOUND", "o-6": "CONFLICT"}
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -11,6 +11,7 @@ from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import audit_trail as service
+from stts.services import parse_id
 
 
 def _filter_form():
@@ -49,7 +50,7 @@ def audit():
             return redirect(url_for("backoffice.audit", **{**_args(form), "object_id": hashed}))
     if form.validate():
         criteria = service.AuditFilter(
-            company_id=int(form.company.data) if form.company.data else None,
+            company_id=parse_id(form.company.data) if form.company.data else None,
             actor=form.actor.data or "", action=form.action.data or "",
             object_type=form.object_type.data or "", object_id=form.object_id.data or "",
             result=form.result.data or "", date_from=form.date_from.data,

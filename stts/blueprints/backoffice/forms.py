@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from stts.forms import Form
 from stts.labels import CATEGORY_LABELS
+from stts.services import parse_id
 from stts.services.review import AGE_FILTERS, REASON_MAX
 
 
@@ -120,7 +121,7 @@ class AuditFilterForm(Form):
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
     def validate_company(self, field):
-        if field.data and not field.data.isdigit():
+        if field.data and parse_id(field.data) is None:
             raise ValidationError(_l("Choose a company from the list."))
 
     def validate_date_to(self, field):

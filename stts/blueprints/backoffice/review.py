@@ -18,7 +18,7 @@ from stts.htmx import redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
-from stts.services import ServiceError, yearly_check
+from stts.services import ServiceError, parse_id, yearly_check
 from stts.services import review as service
 
 # --- forms ------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ def review_queue():
         form = ReviewFilterForm(formdata=None)
         form.operator.choices = [("", _("All"))] + [(str(i), n) for i, n in service.operators()]
     result = service.review_queue(
-        company_id=int(form.operator.data) if form.operator.data else None,
+        company_id=parse_id(form.operator.data) if form.operator.data else None,
         category=form.category.data or None,
         older_than=int(form.age.data) if form.age.data else None,
         page=page_arg(form.page.data))

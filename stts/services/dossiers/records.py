@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from stts import fastsql
 from stts.db import utcnow
 from stts.models import Beneficiary, Dossier, DossierAction
-from stts.services import NotFound, locking
+from stts.services import NotFound, locking, parse_id
 from stts.services.audit import pseudonymize, record_event
 
 COMMERCIAL = ("service", "phone_number", "customer_number", "tariff_formula")
@@ -76,7 +76,11 @@ def save(dossier: Dossier, expected_version: int, fields: dict) -> None:
 
 
 def own_dossier(user, dossier_id) -> Dossier:
-    """The dossier of the user's company, with its person; NotFound for any other."""
+    """The dossier of the user's company, with its person; NotFound for any other (an id out
+    of the database's range included)."""
+    dossier_id = parse_id(dossier_id)
+    if dossier_id is None:
+        raise NotFound(_l("This dossier does not exist."))
     dossier = (Dossier.select(Dossier, Beneficiary).join(Beneficiary)
                .where((Dossier.id == dossier_id) & (Dossier.company == user.company_id))
                .first())

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from stts.db import database, utcnow
 from stts.models import XmlBatch, XmlMessageResult
 from stts.pagination import Page, paginate
-from stts.services import Conflict, NotFound, ServiceError
+from stts.services import Conflict, NotFound, ServiceError, parse_id
 from stts.services.audit import record_event
 from stts.services.xml_batches.settings import file_path, setting
 from stts.stored_text import thaw
@@ -89,10 +89,9 @@ def receive_batch(stream, *, user=None, account=None, language: str | None = Non
 
 def get_batch(company_id: int, batch_id) -> XmlBatch:
     """A batch of ``company_id``; another company's batch is NotFound."""
-    try:
-        batch_id = int(batch_id)
-    except (TypeError, ValueError):
-        raise NotFound(_l("This batch does not exist.")) from None
+    batch_id = parse_id(batch_id)
+    if batch_id is None:
+        raise NotFound(_l("This batch does not exist."))
     batch = XmlBatch.get_or_none((XmlBatch.id == batch_id) & (XmlBatch.company == company_id))
     if batch is None:
         raise NotFound(_l("This batch does not exist."))
