@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterable
 
 from flask import Response, stream_with_context
+from flask_babel import get_locale
 
 from stts.db import database
 
@@ -16,6 +17,7 @@ SEMICOLON_LANGUAGES = ("fr", "nl", "de")
 
 
 def excel_separator(language: str) -> str:
+    """The list separator of Excel in the language's Belgian locale."""
     return ";" if language in SEMICOLON_LANGUAGES else ","
 
 
@@ -25,10 +27,15 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(CSV_FORMULA_START) else text
 
 
-def stream_csv(header: list, rows: Iterable, filename: str, *, delimiter: str = ",",
-               bom: bool = False) -> Response:
-    """A streamed CSV download: memory stays flat whatever the number of rows. ``bom``: start
-    with the UTF-8 byte order mark, which Excel needs to read UTF-8."""
+def stream_csv(header: list, rows: Iterable, filename: str, *, delimiter: str | None = None,
+               bom: bool = True) -> Response:
+    """A streamed CSV download: memory stays flat whatever the number of rows. The separator
+    is the one the reader's Excel expects (``;`` in fr, nl, de; ``,`` in en) unless given;
+    ``bom``: start with the UTF-8 byte order mark, which Excel needs to read UTF-8. A cell
+    holding the separator is quoted, so a value like ``Evil;=1+1`` stays one cell and is
+    defused there."""
+    if delimiter is None:
+        delimiter = excel_separator(get_locale().language)
 
     def generate():
         database.connect(reuse_if_open=True)

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import functools
+import re
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from babel.support import Translations
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
+from stts.i18n import format_money
 from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, ServiceError
 
@@ -26,6 +32,53 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _wtforms_translations(str(get_locale()))
+
+
+_AMOUNT = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]{1,2}))?")
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount of euros as a person types it: 12,50 or 12.50 (a decimal comma or point),
+    thousands grouped by spaces if at all. Anything a reader could take two ways (1.250,
+    1,250, 1.250,50) or that is not an amount raises ValueError."""
+    cleaned = (text or "").strip().removesuffix("€").removeprefix("€").strip()
+    found = _AMOUNT.fullmatch(cleaned)
+    if not found:
+        raise ValueError(cleaned)
+    whole, cents = found.groups()
+    return Decimal(re.sub(r"\D", "", whole) + "." + (cents or "0").ljust(2, "0"))
+
+
+class MoneyField(StringField):
+    """An amount in euros: a text input (a number input drops the decimal comma), read with
+    ``parse_amount`` and shown back the way of the language (12,50 in French)."""
+
+    def __init__(self, label=None, validators=None, maximum=Decimal("99999"), **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.maximum = maximum
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        if not self.raw.strip():
+            return
+        try:
+            self.data = parse_amount(self.raw)
+        except (ValueError, ArithmeticError):
+            raise ValidationError(_l("Enter an amount in euros with at most two decimals, "
+                                     "for example 12,50 or 12.50.")) from None
+        if self.data > self.maximum:
+            self.data = None
+            raise ValidationError(_l("The amount cannot be more than %(max)s.",
+                                     max=format_money(self.maximum)))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, "0.00", locale=str(get_locale()))
 
 
 def identifier(cleaner, *, replace: bool = True):

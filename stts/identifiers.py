@@ -111,6 +111,20 @@ def format_phone_number(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def format_phone_for_spreadsheet(number: str | None) -> str:
+    """A stored number as a spreadsheet cell: Belgian numbers in their national form
+    (0470 12 34 56), which no spreadsheet reads as a formula; others as for reading."""
+    if not number:
+        return ""
+    if number.startswith("+32"):
+        try:
+            parsed = phonenumbers.parse(number, "BE")
+        except phonenumbers.NumberParseException:
+            return number
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return format_phone_number(number)
+
+
 def national_number(born: date, serial: int) -> str:
     """A valid national register number for a birth date and a serial (001–998)."""
     base = f"{born:%y%m%d}{serial:03d}"

@@ -123,7 +123,9 @@ def test_csv_export_masks_nrn_and_defuses_formulas(manager_client):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    data = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 with its byte order mark
+    data = list(csv.reader(io.StringIO(text[1:])))
     assert data[0][0] == "Username" and len(data) == 2
     assert data[1][1] == "'=HYPERLINK(1)"
     assert data[1][3] == "85.07.30-***.**"

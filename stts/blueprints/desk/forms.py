@@ -3,7 +3,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from stts.forms import Form, identifier
+from stts.forms import Form, MoneyField, identifier
 from stts.identifiers import clean_national_number, clean_phone_number
 from stts.labels import (
     CATEGORY_LABELS,
@@ -47,8 +46,8 @@ class CommercialMixin:
                                render_kw={"autocomplete": "off", "type": "tel"})
     customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)])
     tariff_formula = StringField(_l("Tariff formula"), validators=[Optional(), Length(max=100)])
-    installation_costs = DecimalField(_l("Installation costs (EUR)"), places=2,
-                                      validators=[Optional(), NumberRange(min=0, max=99999)])
+    installation_costs = MoneyField(_l("Installation costs (EUR)"), validators=[Optional()],
+                                    description=_l("For example 12,50."))
 
     def commercial_data(self) -> dict:
         return {name: getattr(self, name).data for name in

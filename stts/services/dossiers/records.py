@@ -25,7 +25,11 @@ STALE = _l("Someone changed this dossier meanwhile. Your input is kept: check th
 
 
 def _jsonable(value):
-    if isinstance(value, (date, Decimal)):
+    """A value as the timeline stores it. Money always with two decimals: 12.5 read back
+    from the database and the 12.50 just saved are the same amount, not a change."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
         return str(value)
     return value
 

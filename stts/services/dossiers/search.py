@@ -7,7 +7,9 @@ from peewee import SQL, NodeList
 
 from stts import fastsql
 from stts.db import is_sqlite
-from stts.identifiers import mask_national_number
+from stts.i18n import format_day
+from stts.identifiers import format_phone_for_spreadsheet, mask_national_number
+from stts.labels import CATEGORY_LABELS, SERVICE_LABELS, STATE_LABELS, label
 from stts.models import Beneficiary, Dossier
 from stts.pagination import Page, paginate_ids
 from stts.services.audit import record_event
@@ -137,7 +139,9 @@ def export_rows(user, filters: dict):
         .order_by(*_order(names)).tuples(), **values)
     for (id_, nrn, last_name, first_name, category, service, phone, customer, state,
          activated, ended, created) in rows.iterator():
-        yield [id_, mask_national_number(nrn), last_name, first_name, category, service or "",
-               phone or "", customer or "", state, activated or "", ended or "", created.date()]
+        yield [id_, mask_national_number(nrn), last_name, first_name,
+               label(CATEGORY_LABELS, category), label(SERVICE_LABELS, service),
+               format_phone_for_spreadsheet(phone), customer or "", label(STATE_LABELS, state),
+               format_day(activated), format_day(ended), format_day(created)]
 
 
