@@ -127,6 +127,14 @@ class _PatternLine(leather.Line):
         yield group, 32 + (len(text) + 4) * (leather.theme.legend_font_char_width + 1)
 
 
+class _Points(leather.Dots):
+    """The points of a line, drawn where a value stands alone (a line needs two); their
+    line's legend entry names them."""
+
+    def legend_to_svg(self, series, palette):
+        return iter(())
+
+
 def _svg(chart: leather.Chart, labelled_by: str, height: int = HEIGHT) -> Markup:
     root = ET.Element("svg", xmlns="http://www.w3.org/2000/svg",
                       viewBox=f"0 0 {WIDTH} {height}", role="img", focusable="false")
@@ -139,9 +147,10 @@ def _svg(chart: leather.Chart, labelled_by: str, height: int = HEIGHT) -> Markup
 
 
 def line_chart(chart_id: str, months: list[date], series: list[tuple[str, list]],
-               weekly: bool = False) -> Markup | None:
+               weekly: bool = False, points: bool = False) -> Markup | None:
     """Lines over months (or weeks: ``weekly``); ``series``: (label, one value per month,
-    None for no value). None when no series has a value (the summary says why)."""
+    None for no value). None when no series has a value (the summary says why).
+    ``points``: also a dot at each value (for series with gaps)."""
     series = [(label, values) for label, values in series
               if any(v is not None for v in values)]
     top = max([v for _label, values in series for v in values if v is not None] or [0])
@@ -157,10 +166,13 @@ def line_chart(chart_id: str, months: list[date], series: list[tuple[str, list]]
                          months[int(i)]))
     chart.add_y_axis(ticks=ticks, tick_formatter=lambda v, *_: number(v))
     for index, (label, values) in enumerate(series):
-        points = [(i, v) for i, v in enumerate(values)]
+        values_at = [(i, v) for i, v in enumerate(values)]
         shape = _PatternLine(stroke_color=PALETTE[index % len(PALETTE)],
                              stroke_dasharray=DASHES[index % len(DASHES)])
-        chart.add_series(leather.Series(points, name=label), shape)
+        chart.add_series(leather.Series(values_at, name=label), shape)
+        if points:  # sparse series: each value also as a dot, so a lone one shows
+            chart.add_series(leather.Series([p for p in values_at if p[1] is not None]),
+                             _Points(fill_color=PALETTE[index % len(PALETTE)], radius=4))
     return _svg(chart, f"{chart_id}-title {chart_id}-summary")
 
 

@@ -105,6 +105,9 @@ def test_market_dashboard_per_operator_and_whole(built, client):
     login(client, "handler.bipt")
     market = text_of(client.get("/statistics/market?start=2024-01&end=2024-12"))
     assert "At the end of December 2024: 81 active social tariffs" in market
+    # The market compares the operators (Belcom Beta has 31 of the 81).
+    assert "Active social tariffs by operator, end of December 2024" in market
+    assert "81 in all; the largest: Belcom Beta (31)." in market
     beta = User.get(User.username == "lm.beta").company_id
     one = text_of(client.get(f"/statistics/market?start=2024-01&end=2024-12&operator={beta}"))
     assert "At the end of December 2024: 31 active social tariffs" in one

@@ -112,10 +112,28 @@ def flows_chart(scope, table) -> tuple[Chart, Chart]:
     summary = _("%(total)s cessations; the most frequent reason: %(label)s (%(count)s).",
                 total=number(sum(reasons.values())), label=top[0],
                 count=number(top[1])) if reasons else _("No cessation in the period.")
+    # The table: each month's cessations by reason, then the period's (what the bars show).
+    rows = _month_table(months, CEASE_REASONS, lambda m, r: table[m][f"CEASE:{r}"])
+    rows.append([_("Total")] + [number(reasons[r]) for r in CEASE_REASONS])
     by_reason = Chart("reasons", _("Cessations by reason over the period"), summary,
-                      bar_chart("reasons", items), [_("Reason"), _("Cessations")],
-                      [[label, number(v)] for label, v in items])
+                      bar_chart("reasons", items),
+                      [_("Month")] + [str(CEASE_REASON_LABELS[r]) for r in CEASE_REASONS], rows)
     return flows, by_reason
+
+
+def operators_chart(scope) -> Chart:
+    """The market: active social tariffs of each operator at the end of the period."""
+    report = figures.yearly_report(scope.end, category=scope.category, service=scope.service)
+    items = [(name, total) for _id, name, _counts, total in report["rows"]]
+    top = max(items, key=lambda item: item[1]) if items else ("", 0)
+    summary = _("%(total)s in all; the largest: %(label)s (%(count)s).",
+                total=number(report["total"]), label=top[0],
+                count=number(top[1])) if report["total"] else _("No active social tariff.")
+    return Chart("by-operator", _("Active social tariffs by operator, end of %(month)s",
+                                  month=month_name(scope.end)), summary,
+                 bar_chart("by-operator", items), [_("Operator"), _("Active")],
+                 [[name, number(v)] for name, v in items]
+                 + [[_("All operators"), number(report["total"])]])
 
 
 def waiting_chart(scope, deadline: int) -> tuple[Chart, figures.Waiting]:
@@ -135,7 +153,7 @@ def waiting_chart(scope, deadline: int) -> tuple[Chart, figures.Waiting]:
              format_percent(w.service_level) if w.decided else "–"]
             for m, w in per_month.items()]
     return Chart("waiting", _("Review waiting time: from review to decision"), summary,
-                 line_chart("waiting", months, series),
+                 line_chart("waiting", months, series, points=True),
                  [_("Month of the decision"), _("Decided"), _("Median (days)"),
                   _("90th percentile (days)"),
                   _("Within %(deadline)s days", deadline=deadline)], rows), overall

@@ -15,6 +15,7 @@ from stts.csv_export import excel_separator, stream_csv
 from stts.db import utcnow
 from stts.i18n import current_language
 from stts.labels import CATEGORY_LABELS
+from stts.models.statistics import MARKET
 from stts.permissions import can, requires
 from stts.render import render
 from stts.services.statistics import figures, summary
@@ -55,6 +56,8 @@ def _dashboard(scope, *, tasks: bool) -> dict:
     waiting, overall = build.waiting_chart(scope, deadline)
     charts = [build.states_chart(scope, states), build.active_by_chart(scope, "category"),
               build.active_by_chart(scope, "service"), flows, reasons, waiting]
+    if scope.company == MARKET:
+        charts.insert(1, build.operators_chart(scope))
     if tasks:
         charts.append(build.tasks_chart(scope))
     charts.append(build.xml_chart(scope))
@@ -86,7 +89,7 @@ def operator():
 @requires("stats.market")
 def market():
     form, scope = _filters(market=True)
-    context = _dashboard(scope, tasks=scope is not None and scope.company != 0) \
+    context = _dashboard(scope, tasks=scope is not None and scope.company != MARKET) \
         if scope else {"charts": []}
     return render("stats/market.html", "stats/_figures.html", form=form,
                   endpoint="stats.market", **context)
