@@ -38,6 +38,16 @@ DUPLICATE_OPEN = _l("An access request for this company is already being process
                     "Follow it with its ticket number; a new one can be made once it is decided.")
 ONE_MANAGER = _l("This company already has a local manager, and a company has only one. "
                  "Go back and answer yes to \"Replace the current local manager?\".")
+KEEP_MANAGER = _l("A company has only one local manager: a request can only replace the "
+                  "current one. Answer yes to replace them; to keep them, no request is needed.")
+CHOICES = {
+    "category": {"category": ("no_staff", "onss_employer", "service_provider")},
+    "manager": {"quality": ("worker", "director", "manager", "partner"),
+                "language": ("fr", "nl", "de", "en")},
+    "signer": {"quality": ("director", "manager", "partner"), "active": ("yes", "no")},
+    "replace": {"replace": ("yes", "no")},
+}
+"""The required choices of each step: an empty or unknown value is refused at its step."""
 
 
 # ---------------------------------------------------------------- the wizard's draft
@@ -165,6 +175,11 @@ def save_draft_step(draft: AccessRequestDraft, step: str, raw: dict, clean: dict
     """Accept a validated step into the draft, applying the rules that span the wizard."""
     if step not in STEPS or step == "overview" or not step_allowed(draft, step):
         raise ServiceError(_l("This step is not available."))
+    for name, allowed in CHOICES.get(step, {}).items():
+        if clean.get(name) not in allowed:
+            raise ServiceError(_l("Choose one of the options."), field=name)
+    if step == "replace" and clean["replace"] != "yes":
+        raise ServiceError(KEEP_MANAGER, field="replace")
     data = _data(draft)
     gazette_file = draft.gazette_file
     if step == "company":
@@ -261,7 +276,13 @@ def submit_access_request(draft: AccessRequestDraft, *,
     if first_incomplete_step(draft) != "overview":
         raise ServiceError(_l("Some steps are not complete yet."))
     clean = _data(draft)["clean"]
+    for step, choices in CHOICES.items():
+        if step in clean and any(clean[step].get(name) not in allowed
+                                 for name, allowed in choices.items()):
+            raise ServiceError(_l("Some steps are not complete yet."))
     company, manager, signer = clean["company"], clean["manager"], clean["signer"]
+    if signer["active"] == "no" and not draft.gazette_file:
+        raise ServiceError(_l("Attach the copy of the Official Gazette publication (PDF)."))
     replace = clean.get("replace", {}).get("replace") == "yes"
     with write_transaction():
         facts = company_facts(company["enterprise_number"], company["onss_number"])

@@ -170,11 +170,78 @@ def test_oversize_gazette_is_refused(app, client):
     assert "too large" in text_of(response)
 
 
-def test_company_with_manager_asks_replace_and_refuses_no(client):
-    fill_wizard(client, enterprise="0403019261", name="", replace="no")
-    response = client.post("/access-request/overview", data={"confirm": "y"})
+def test_company_with_manager_refuses_no_at_the_replace_step(client):
+    response = fill_wizard_until(client, "replace", enterprise="0403019261", name="")
+    response = client.post("/access-request/replace", data={"replace": "no"})
     assert response.status_code == 422
-    assert "already has a local manager" in text_of(response)
+    page = text_of(response)
+    assert "only one local manager" in page and 'aria-invalid="true"' in page
+    assert client.get("/access-request/overview").headers["Location"].endswith(
+        "/access-request/replace")
+    assert AccessRequest.select().count() == 0
+
+
+def fill_wizard_until(client, stop, *, enterprise=NEW_ENTERPRISE, name="Delta Telecom"):
+    """Walk the steps before ``stop`` with valid answers."""
+    client.get("/access-request")
+    answers = [("category", {"category": "onss_employer"}),
+               ("company", {"enterprise_number": enterprise, "company_name": name}),
+               ("manager", MANAGER), ("signer", SIGNER)]
+    for step, data in answers:
+        if step == stop:
+            return
+        response = client.post(f"/access-request/{step}", data=data,
+                               content_type="multipart/form-data")
+        assert response.status_code == 303, response.get_data(as_text=True)
+
+
+REQUIRED_CHOICES = [("category", "category"), ("manager", "quality"),
+                    ("manager", "language"), ("signer", "quality"), ("signer", "active"),
+                    ("replace", "replace")]
+
+
+@pytest.mark.parametrize("step,name", REQUIRED_CHOICES)
+@pytest.mark.parametrize("value", ["", " ", "maybe", "Yes"])
+def test_every_required_choice_refuses_the_prompt_at_its_own_step(client, step, name, value):
+    """"Choose..." (an empty value) or anything not offered is refused at the step itself:
+    the step is not accepted and the wizard does not move on."""
+    if step == "replace":
+        fill_wizard_until(client, step, enterprise="0403019261", name="")
+    else:
+        fill_wizard_until(client, step)
+    valid = {"category": {"category": "onss_employer"}, "manager": MANAGER,
+             "signer": SIGNER, "replace": {"replace": "yes"}}[step]
+    response = client.post(f"/access-request/{step}", data={**valid, name: value},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422, (step, name, value)
+    assert f'id="{name}-error"' in response.get_data(as_text=True)
+    overview = client.get("/access-request/overview")
+    assert overview.status_code == 303 and overview.headers["Location"].endswith(f"/{step}")
+
+
+def test_the_service_refuses_an_empty_choice_too(client):
+    """A step saved past the form (another client of the service) is refused the same way."""
+    from stts.services import ServiceError
+    from stts.services import access_requests as service
+
+    fill_wizard_until(client, "signer")
+    draft = AccessRequestDraft.get()
+    clean = {**MANAGER, "national_number": "90051200211", "phone": "+3222268888",
+             "quality": "director", "active": ""}
+    with pytest.raises(ServiceError) as refused:
+        service.save_draft_step(draft, "signer", clean, clean)
+    assert refused.value.field == "active"
+
+
+def test_signer_not_active_without_gazette_never_reaches_the_overview(client):
+    fill_wizard_until(client, "signer")
+    response = client.post("/access-request/signer", data={**SIGNER, "active": ""},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    response = client.post("/access-request/signer", data={**SIGNER, "active": "no"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Gazette copy is attached" not in text_of(client.get("/access-request/overview"))
     assert AccessRequest.select().count() == 0
 
 

@@ -30,7 +30,9 @@ def _checked(cleaner):
 
 
 def _choice_required(form, field):
-    if field.data not in {value for value, _label in field.choices}:
+    """A required choice: one of the real options. The labelled "Choose..." option (an
+    empty value) is the prompt, never an answer."""
+    if not field.data or field.data not in {value for value, _label in field.choices if value}:
         raise ValidationError(_l("Choose one of the options."))
 
 
