@@ -19,6 +19,11 @@ from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, ServiceError
 
 
+CHOOSE = _l("Choose...")
+"""The label of the first, empty option of a required select: every select starts on a
+labelled prompt, never on an empty unlabelled option."""
+
+
 @functools.cache
 def _wtforms_translations(locale: str) -> Translations:
     return Translations.load(messages_path(), [locale], domain="wtforms")

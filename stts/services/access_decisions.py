@@ -116,6 +116,25 @@ def refuse_request(request_id: int, version: int, reason: str, *, actor) -> None
                      object_type="access_request", object_id=row.id, reason=reason[:1000])
 
 
+def approval_blocker(row: AccessRequest):
+    """Why ``row`` cannot be approved now (the reason people read), or None when approval
+    can succeed. The detail page offers "Approve" only when this is None, and says why
+    otherwise; ``approve_request`` refuses with the same reason."""
+    if row.status == AR_AWAITING:
+        return _l("Record the signed original before approving.")
+    if row.status != AR_RECEIVED:
+        return _l("This request was already decided.")
+    if not row.signer_active and not row.gazette_received:
+        return _l("The copy of the Official Gazette has not arrived yet: the signer is not "
+                  "active in the company. Record its arrival first.")
+    company = Company.get_or_none(Company.enterprise_number == row.enterprise_number)
+    if company is not None and not row.replace_manager and User.select().where(
+            (User.company == company) & User.is_local_manager).exists():
+        return _l("This company has a local manager now and the request does not replace "
+                  "them: refuse it.")
+    return None
+
+
 def approve_request(request_id: int, version: int, *, actor) -> User:
     """Approve: company, local manager account, provisional credentials by e-mail.
 
@@ -125,15 +144,11 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
     password = generate_provisional_password()
     with write_transaction():
         row = _locked(request_id, version)
-        if row.status != AR_RECEIVED:
-            raise ServiceError(_l("Record the signed original before approving."))
-        if not row.signer_active and not row.gazette_received:
-            raise ServiceError(_l("The copy of the Official Gazette has not arrived yet."))
+        blocker = approval_blocker(row)
+        if blocker:
+            raise ServiceError(blocker)
         company = _company_for(row, actor)
         current = User.get_or_none((User.company == company) & User.is_local_manager)
-        if current is not None and not row.replace_manager:
-            raise ServiceError(_l("This company has a local manager now and the request does "
-                                  "not replace them: refuse it."))
         if current is not None:
             User.update(is_local_manager=False, version=User.version + 1).where(
                 User.id == current.id).execute()

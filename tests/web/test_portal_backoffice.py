@@ -219,3 +219,45 @@ def test_detail_of_unknown_request_is_404(client):
     assert client.get("/backoffice/access-requests/999999").status_code == 404
     assert client.post("/backoffice/access-requests/999999/approve",
                        data={"version": 1}).status_code == 404
+
+
+def test_approve_is_offered_only_when_it_can_succeed(client, make_client):
+    """Every state of a request: the detail page offers "Approve" exactly when approving
+    would succeed, and otherwise says why (the same reason the service gives)."""
+    ticket = submit_request(client, signer={**SIGNER, "active": "no", "gazette": gazette_file()})
+    agent = make_client()
+    login(agent, "agent.bipt")
+    row = request_row(ticket)
+    url = f"/backoffice/access-requests/{row.id}"
+
+    def offered():
+        page = text_of(agent.get(url))
+        return f'action="{url}/approve"' in page, page
+
+    shown, page = offered()
+    assert not shown and "Record that the signed original arrived" in page
+    agent.post(f"{url}/original", data={"version": row.version})
+    shown, page = offered()
+    assert not shown and 'id="approval-blocked"' in page
+    assert "Official Gazette has not arrived yet" in page
+    agent.post(f"{url}/gazette", data={"version": request_row(ticket).version})
+    shown, page = offered()
+    assert shown and 'id="approval-blocked"' not in page
+    response = agent.post(f"{url}/approve", data={"version": request_row(ticket).version})
+    assert response.status_code == 303
+    shown, page = offered()
+    assert not shown
+
+
+def test_approve_is_not_offered_when_the_company_got_a_manager_meanwhile(client, make_client):
+    ticket = submit_request(client, enterprise="0403.019.261", name="", replace="yes")
+    AccessRequest.update(replace_manager=False).where(AccessRequest.ticket == ticket).execute()
+    agent = make_client()
+    login(agent, "agent.bipt")
+    row = request_row(ticket)
+    url = f"/backoffice/access-requests/{row.id}"
+    agent.post(f"{url}/original", data={"version": row.version})
+    page = text_of(agent.get(url))
+    assert f'action="{url}/approve"' not in page
+    assert "does not replace them: refuse it" in page
+    assert f'action="{url}/refuse"' in page

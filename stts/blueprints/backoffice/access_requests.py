@@ -48,6 +48,7 @@ def _detail(request_id, *, status=200, original_form=None, refuse_form=None, mes
                   status=status, row=row, original_form=original_form, refuse_form=refuse_form,
                   version_form=version_form,
                   message=message, can_reissue=can_reissue,
+                  approval_blocker=service.approval_blocker(row),
                   has_gazette_file=gazette_path(row) is not None)
 
 

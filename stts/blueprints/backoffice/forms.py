@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from stts.forms import Form
+from stts.forms import CHOOSE, Form
 from stts.labels import CATEGORY_LABELS
 from stts.services import parse_id
 from stts.services.review import AGE_FILTERS, REASON_MAX
@@ -34,7 +34,7 @@ class ReviewFilterForm(Form):
 class DecideForm(Form):
     version = HiddenField()
     decision = SelectField(_l("Decision"), validators=[InputRequired(_l("Choose the decision."))],
-                           choices=[("", ""), ("APPROVE", _l("Approve")),
+                           choices=[("", CHOOSE), ("APPROVE", _l("Approve")),
                                     ("REJECT", _l("Reject"))])
     reason = TextAreaField(_l("Reason of the decision"),
                            validators=[InputRequired(_l("Give the reason.")),

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from stts.forms import Form, MoneyField, identifier
+from stts.forms import CHOOSE, Form, MoneyField, identifier
 from stts.identifiers import clean_national_number, clean_phone_number
 from stts.labels import (
     CATEGORY_LABELS,
@@ -57,7 +57,7 @@ class CommercialMixin:
 
 class RequestForm(CommercialMixin, Form):
     national_number = _nrn_field()
-    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, ""),
+    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, CHOOSE),
                            validators=[InputRequired()])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)],
                             description=_l("Taken from the eligibility source when the person "
@@ -80,7 +80,7 @@ class TransferForm(CommercialMixin, Form):
     activation_date = DateField(_l("Activation date"), validators=[Optional()])
     invoice_date = DateField(_l("Invoice date"), validators=[Optional()])
 
-    service = SelectField(_l("Service"), choices=_choices(SERVICE_LABELS, ""),
+    service = SelectField(_l("Service"), choices=_choices(SERVICE_LABELS, CHOOSE),
                           validators=[InputRequired(_l("Choose the service."))])
     phone_number = StringField(_l("Phone number"),
                                validators=[InputRequired(_l("Enter a phone number.")),
@@ -104,7 +104,7 @@ class ActivateForm(Form):
 
 class CeaseForm(Form):
     version = HiddenField()
-    reason = SelectField(_l("Reason"), choices=_choices(CEASE_REASON_LABELS, ""),
+    reason = SelectField(_l("Reason"), choices=_choices(CEASE_REASON_LABELS, CHOOSE),
                          validators=[InputRequired()])
     effective_date = DateField(_l("Effective date"), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

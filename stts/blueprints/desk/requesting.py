@@ -6,7 +6,7 @@ from flask_login import current_user
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import RequestForm, TransferForm
 from stts.forms import apply_service_error
-from stts.htmx import redirect_to
+from stts.htmx import is_fragment, redirect_to
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.labels import STATE_LABELS
 from stts.permissions import requires
@@ -33,13 +33,23 @@ def request_tariff():
     elif form.is_submitted():
         status = 422
     situation = None
-    if request.method == "GET" and form.national_number.data:
-        # A bookmarked or linked request page shows the person's situation at once.
+    if form.national_number.data and not form.national_number.errors:
+        # What the lookup found stays on the page: on a bookmarked or linked request page,
+        # and when a sent request is shown again with its errors.
         situation = _situation(form.national_number.data)
-        if situation and situation.category and not form.category.data:
-            form.category.data = situation.category
+        _prefill(form, situation)
     return render("desk/request.html", "desk/_request_form.html", form=form, status=status,
                   situation=situation)
+
+
+def _prefill(form, situation) -> bool:
+    """Fill in what the system knows and the user has not chosen: the category the
+    eligibility source gives. True when something was filled in."""
+    if situation and situation.category and not form.category.data and any(
+            value == situation.category for value, _label in form.category.choices):
+        form.category.data = situation.category
+        return True
+    return False
 
 
 def _situation(raw: str):
@@ -61,9 +71,12 @@ def lookup():
         problem = error.message
     else:
         situation = look_up_person(current_user, nrn)
-    form = RequestForm(formdata=None, national_number=raw)
+    form = RequestForm(formdata=None, national_number=raw,
+                       category=request.args.get("category") or "")
+    prefilled = _prefill(form, situation)
     return render("desk/request.html", "desk/_lookup.html", form=form, situation=situation,
-                  problem=problem if raw else None)
+                  problem=problem if raw else None,
+                  prefill_category=prefilled and is_fragment())
 
 
 @bp.route("/transfer", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from stts import identifiers
-from stts.forms import Form, identifier
+from stts.forms import CHOOSE, Form, identifier
 from stts.i18n import LANGUAGE_NAMES
 
 CATEGORY_CHOICES = [
@@ -52,7 +52,7 @@ class StepForm(Form):
 
 
 class CategoryForm(StepForm):
-    category = SelectField(_l("Your company"), choices=[("", _l("Choose..."))] + CATEGORY_CHOICES,
+    category = SelectField(_l("Your company"), choices=[("", CHOOSE)] + CATEGORY_CHOICES,
                            validators=[_choice_required])
 
 
@@ -121,18 +121,18 @@ class _PersonForm(StepForm):
 
 
 class ManagerForm(_PersonForm):
-    quality = SelectField(_l("Quality"), choices=[("", _l("Choose..."))] + MANAGER_QUALITY_CHOICES,
+    quality = SelectField(_l("Quality"), choices=[("", CHOOSE)] + MANAGER_QUALITY_CHOICES,
                           validators=[_choice_required])
     language = SelectField(_l("Language of the e-mails"), choices=list(LANGUAGE_NAMES.items()),
                            validators=[_choice_required])
 
 
 class SignerForm(_PersonForm):
-    quality = SelectField(_l("Quality"), choices=[("", _l("Choose..."))] + SIGNER_QUALITY_CHOICES,
+    quality = SelectField(_l("Quality"), choices=[("", CHOOSE)] + SIGNER_QUALITY_CHOICES,
                           validators=[_choice_required])
     active = SelectField(
         _l("Is the signer active in the company?"),
-        choices=[("", _l("Choose..."))] + YES_NO, validators=[_choice_required],
+        choices=[("", CHOOSE)] + YES_NO, validators=[_choice_required],
         description=_l("If not, attach a copy of the publication in the annexes of the "
                        "Belgian Official Gazette proving the quality."))
     gazette = FileField(_l("Copy of the Official Gazette publication (PDF)"),
@@ -141,7 +141,7 @@ class SignerForm(_PersonForm):
 
 class ReplaceForm(StepForm):
     replace = SelectField(
-        _l("Replace the current local manager?"), choices=[("", _l("Choose..."))] + YES_NO,
+        _l("Replace the current local manager?"), choices=[("", CHOOSE)] + YES_NO,
         validators=[_choice_required],
         description=_l("The company already has a local manager. A company has only one: "
                        "if you answer yes, the current one loses the rights when the request "

@@ -20,9 +20,17 @@
   // show a friendly banner instead of failing silently.
   document.addEventListener("htmx:responseError", showError);
   document.addEventListener("htmx:sendError", showError);
-  document.addEventListener("htmx:beforeRequest", function () {
+  document.addEventListener("htmx:beforeRequest", function (event) {
     var banner = document.getElementById("error-banner");
     if (banner) { banner.hidden = true; }
+    // A new action makes the messages of the previous one stale: a success message must
+    // not stay above the error the new action may bring.
+    var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (verb && verb !== "get") {
+      document.querySelectorAll("main .flashes").forEach(function (flashes) {
+        flashes.remove();
+      });
+    }
   });
 
   // Confirmation for destructive buttons: data-confirm carries the translated question.
