@@ -18,7 +18,6 @@ from stts.i18n import format_money
 from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, ServiceError
 
-
 CHOOSE = _l("Choose...")
 """The label of the first, empty option of a required select: every select starts on a
 labelled prompt, never on an empty unlabelled option."""
