@@ -21,7 +21,8 @@ from stts.services.dossiers.search import export_rows, search_dossiers
 def home():
     form = SearchForm(request.args)
     counts = reading.count_by_state(current_user) if allowed(current_user, "desk.search") else {}
-    return render("desk/home.html", form=form, counts=counts)
+    return render("desk/home.html", form=form, counts=counts,
+                  count_limit=reading.HOME_COUNT_LIMIT)
 
 
 def _search_form():
