@@ -10,7 +10,8 @@ export FLASK_APP := wsgi
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || { $(PYTHON) -m venv $(VENV) && \
 	  $(VENV)/bin/pip install --quiet --upgrade pip; }
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	# One installation at a time (several checkouts may share one environment).
+	flock $(VENV)/.install-lock $(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed compile-translations
