@@ -21,7 +21,7 @@ compile-translations: $(VENV)/.installed
 
 # Extract every message, update the four catalogues, compile them.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract --no-wrap -F babel.cfg --ignore-dirs=".* __pycache__" -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot stts
+	$(VENV)/bin/pybabel extract --no-wrap -F babel.cfg --ignore-dirs=".* __pycache__" -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o translations/messages.pot stts
 	$(VENV)/bin/pybabel update --no-wrap -N -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel compile -d translations
 

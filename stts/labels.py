@@ -5,7 +5,7 @@ import functools
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from stts.i18n import format_day, format_money
@@ -109,7 +109,8 @@ MESSAGE_KIND_LABELS = {
     "Cease": _l("Cessation"), "CancelAction": _l("Cancellation"),
 }
 RESULT_CODE_LABELS = {
-    "OK": _l("Accepted"), "REFUSED": _l("Refused"), "INVALID": _l("Invalid"),
+    "OK": _l("Accepted"), "REFUSED": lazy_pgettext("result", "Refused"),
+    "INVALID": _l("Invalid"),
     "NOT_FOUND": _l("Not found"), "CONFLICT": _l("Changed meanwhile"),
     "FORBIDDEN": _l("Not allowed"), "ERROR": _l("Error"),
 }
@@ -119,13 +120,20 @@ WIZARD_STEP_LABELS = {
     "manager": _l("Local manager"), "signer": _l("Responsible person who signs"),
     "replace": _l("Current local manager"), "overview": _l("Overview"),
 }
+# An access request (la demande, de aanvraag, der Antrag): its own genders in each language.
+ACCESS_STATUS_LABELS = {
+    "awaiting_original": _l("Awaiting the signed original"),
+    "original_received": _l("Original received, being processed"),
+    "approved": lazy_pgettext("access request", "Approved"),
+    "refused": lazy_pgettext("access request", "Refused"),
+}
 USER_STATE_LABELS = {
     "active": _l("Active"), "blocked": _l("Blocked"), "provisional": _l("Must change password"),
     "locked": _l("Locked out"),
 }
 APPLICATION_LABELS = {"STTS_WEB": _l("STTS web application"), "STTS_XML": _l("XML sending")}
 AUDIT_RESULT_LABELS = {
-    "ok": _l("Done"), "refused": _l("Refused"), "rejected": _l("Rejected"),
+    "ok": _l("Done"), "refused": lazy_pgettext("result", "Refused"), "rejected": _l("Rejected"),
     "failed": _l("Failed"), "error": _l("Error"),
 }
 OBJECT_LABELS = {
@@ -233,7 +241,7 @@ LABEL_TABLES = {
     "OBJECT_LABELS": OBJECT_LABELS, "AUDIT_ACTION_LABELS": AUDIT_ACTION_LABELS,
     "DETAIL_LABELS": DETAIL_LABELS, "USER_STATE_LABELS": USER_STATE_LABELS,
     "WIZARD_STEP_LABELS": WIZARD_STEP_LABELS, "MESSAGE_KIND_LABELS": MESSAGE_KIND_LABELS,
-    "RESULT_CODE_LABELS": RESULT_CODE_LABELS,
+    "RESULT_CODE_LABELS": RESULT_CODE_LABELS, "ACCESS_STATUS_LABELS": ACCESS_STATUS_LABELS,
 }
 # The table of a dossier field's values (timeline, audit details, CSV).
 VALUE_TABLES = {

@@ -90,3 +90,25 @@ def test_every_marked_string_in_every_file_is_catalogued():
         known = {m.id for m in _catalogue(language) if m.id and m.string}
         missing = {text: path for text, path in found.items() if text not in known}
         assert not missing, f"{language}: marked but not in the catalogue: {missing}"
+
+
+LISTS = ("STATE_LABELS", "ACCESS_STATUS_LABELS", "AUDIT_RESULT_LABELS", "RESULT_CODE_LABELS",
+         "USER_STATE_LABELS", "BATCH_STATE_LABELS")
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_french_labels_of_one_list_agree_in_gender(name):
+    """One list describes one noun: "Approuvé" next to "Refusée" reads as a mistake."""
+    from stts.labels import LABEL_TABLES
+
+    french = {(m.context, m.id): m.string for m in _catalogue("fr") if m.id}
+    genders = {}
+    for label in LABEL_TABLES[name].values():
+        context = label._args[0] if len(label._args) == 2 else None
+        msgid = label._args[-1]
+        first = french[(context, msgid)].split()[0].strip(",").lower()
+        if first.endswith(("ée", "ées")):
+            genders.setdefault("feminine", []).append(first)
+        elif first.endswith(("é", "és")):
+            genders.setdefault("masculine", []).append(first)
+    assert len(genders) <= 1, f"{name}: {genders}"

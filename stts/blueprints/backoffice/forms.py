@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from stts.forms import CHOOSE, Form
-from stts.labels import CATEGORY_LABELS
+from stts.labels import ACCESS_STATUS_LABELS, CATEGORY_LABELS
 from stts.services import parse_id
 from stts.services.review import AGE_FILTERS, REASON_MAX
 
@@ -67,9 +67,7 @@ class RegisterUploadForm(Form):
 
 
 STATUS_FILTERS = [("open", _l("Open (awaiting or being processed)")), ("all", _l("All")),
-                  ("awaiting_original", _l("Awaiting the signed original")),
-                  ("original_received", _l("Original received, being processed")),
-                  ("approved", _l("Approved")), ("refused", _l("Refused"))]
+                  *ACCESS_STATUS_LABELS.items()]
 
 
 class AccessRequestFilterForm(Form):
