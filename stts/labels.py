@@ -229,6 +229,9 @@ DETAIL_LABELS = {
     "temporary_lockouts": _l("Temporary lockouts"), "total": _l("Total"),
     "username": _l("Username"), "wait_seconds": _l("Wait (seconds)"),
     "xml_enabled": _l("Structured messages"), "xml_result_email": _l("Result e-mail"),
+    "from_company": _l("Previous operator"), "to_company": _l("New operator"),
+    "cancelled_action": _l("Cancelled action"), "cancelled_type": _l("Cancelled action type"),
+    "event_id": _l("National Register event"),
 }
 
 LABEL_TABLES = {
@@ -248,7 +251,7 @@ VALUE_TABLES = {
     "state": STATE_LABELS, "category": CATEGORY_LABELS, "service": SERVICE_LABELS,
     "end_reason": CEASE_REASON_LABELS, "decision_reason": DECISION_REASON_LABELS,
     "profile": PROFILE_LABELS, "task_type": TASK_LABELS, "applications": APPLICATION_LABELS,
-    "step": WIZARD_STEP_LABELS,
+    "step": WIZARD_STEP_LABELS, "cancelled_type": ACTION_LABELS,
 }
 
 

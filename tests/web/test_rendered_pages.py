@@ -44,6 +44,9 @@ def _traces(make_client, language):
     assert desk.post(f"/desk/dossiers/{ceased.id}/cease", data={
         "cease-version": ceased.version, "cease-reason": "CUSTOMER_REQUEST",
         "cease-effective_date": "2025-06-30"}).status_code in (302, 303)
+    assert desk.post("/desk/transfer", data={"national_number": DEMO["active_beta"],
+                                             **COMMERCIAL, "customer_number": "T-1"}
+                     ).status_code == 303
     enable_xml()
     manager = make_client()
     login(manager, "lm.alpha")

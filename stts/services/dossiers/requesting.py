@@ -80,7 +80,8 @@ def request_tariff(user, data: dict) -> Dossier:
             dossier.id = fastsql.insert(Dossier, {
                 name: value for name, value in dossier.__data__.items() if name != "id"})
             add_action(dossier, user, "REQUEST", None,
-                       after=snapshot(dossier, ("state", "category") + COMMERCIAL))
+                       after=snapshot(dossier, ("state", "category") + COMMERCIAL
+                                               + OPTIONAL_COMMERCIAL))
             if dossier.state == "INCOMPLETE":
                 raise_task("ENTER_MISSING_DATA", dossier, dossier.company_id)
             audit("dossier.requested", dossier, user, after={"state": dossier.state})
