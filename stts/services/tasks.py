@@ -61,7 +61,7 @@ def list_tasks(user, *, type_: str | None = None, due: str | None = None,
         ("task-inbox", names), lambda: Task.select(Task.id).where(*_task_conditions(names)),
         values, page, PAGE_SIZE, (Task.due_date, Task.id), lambda in_page: (
             # The row shows the dossier's number and the person's name: only those columns.
-            Task.select(Task, Dossier.id, Dossier.company, Beneficiary.last_name,
+            Task.select(Task, Dossier.id, Dossier.company, Dossier.state, Beneficiary.last_name,
                         Beneficiary.first_name).join(Dossier).join(Beneficiary)
             .where(in_page)))
 
@@ -86,14 +86,43 @@ def get_task(user, task_id) -> Task:
     return task
 
 
+DONE_BY_ACTION = {"ENTER_MISSING_DATA": "INCOMPLETE"}
+"""Tasks that the action they ask for closes, with the dossier state that means "not done
+yet": such a task cannot be closed with a note while its dossier is still in that state."""
+
+
+def close_done_tasks(user, dossier, type_: str) -> None:
+    """The action a task asked for was done: close the dossier's open tasks of ``type_``
+    (called inside the caller's transaction)."""
+    now = utcnow()
+    for task in Task.select(Task.id).where((Task.dossier == dossier.id)
+                                           & (Task.type == type_) & (Task.state == "OPEN")):
+        Task.update(state="DONE", note="", processed_by=user.id, processed_at=now).where(
+            (Task.id == task.id) & (Task.state == "OPEN")).execute()
+        record_event("task.processed", actor=user, object_type="task", object_id=task.id,
+                     company_id=user.company_id, task_type=type_, dossier=dossier.id,
+                     by_action=True)
+
+
+def blocker_of(task: Task):
+    """Why ``task`` cannot be marked processed yet (the reason people read), or None."""
+    if task.state != "OPEN":
+        return _l("This task was already processed.")
+    if DONE_BY_ACTION.get(task.type) == task.dossier.state:
+        return _l("The dossier still lacks data: enter the missing data first. The task "
+                  "closes by itself once the dossier is complete.")
+    return None
+
+
 def process_task(user, task_id, note: str) -> Task:
     note = (note or "").strip()
     if not note:
         raise ServiceError(_l("Write a note about what you did."), field="note")
     with write_transaction():
         task = get_task(user, task_id)
-        if task.state != "OPEN":
-            raise ServiceError(_l("This task was already processed."), field="note")
+        blocker = blocker_of(task)
+        if blocker:
+            raise ServiceError(blocker, field="note")
         now = utcnow()
         rows = (Task.update(state="DONE", note=note, processed_by=user.id, processed_at=now)
                 .where((Task.id == task.id) & (Task.state == "OPEN")).execute())

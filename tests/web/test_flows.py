@@ -116,3 +116,117 @@ def test_no_select_anywhere_has_an_unlabelled_option(client, role):
             following.extend(sorted(parser.links))
         frontier = following
     assert checked > 3
+
+
+# --- tasks lead to their action and close when it is done --------------------------------------
+
+def _missing_data_task(company=1):
+    from stts.models import Dossier, Task
+
+    return (Task.select().join(Dossier)
+            .where((Task.type == "ENTER_MISSING_DATA") & (Task.state == "OPEN")
+                   & (Task.company == company) & (Dossier.state == "INCOMPLETE")).first())
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_missing_data_task_cannot_be_closed_while_the_dossier_is_incomplete(client, headers):
+    from stts.models import Task
+
+    login(client, "stts3.alpha")
+    task = _missing_data_task()
+    response = client.post(f"/desk/tasks/{task.id}/process", headers=headers,
+                           data={f"task{task.id}-note": "Done, I promise"})
+    assert response.status_code == 422
+    assert "still lacks data" in text_of(response)
+    assert Task.get_by_id(task.id).state == "OPEN"
+
+
+def test_missing_data_task_page_links_to_the_action_and_closes_when_it_is_done(client):
+    from stts.models import Dossier, Task
+
+    login(client, "stts3.alpha")
+    task = _missing_data_task()
+    page = text_of(client.get(f"/desk/tasks/{task.id}"))
+    modify = f"/desk/dossiers/{task.dossier_id}/modify"
+    assert f'href="{modify}"' in page and "<table" not in page
+    assert 'id="task-blocked"' in page and "<textarea" not in page
+    inbox = text_of(client.get("/desk/tasks"))
+    assert f'href="{modify}"' in inbox
+    dossier = Dossier.get_by_id(task.dossier_id)
+    response = client.post(modify, data={
+        "version": dossier.version, "service": "MOBILE", "phone_number": "0470 12 34 56",
+        "customer_number": "C-77", "tariff_formula": "Social mobile"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert Dossier.get_by_id(task.dossier_id).state != "INCOMPLETE"
+    done = Task.get_by_id(task.id)
+    assert done.state == "DONE" and done.processed_by.username == "stts3.alpha"
+
+
+@pytest.mark.parametrize("type_", ["CLOSE_FILE", "TERMINATE_REDUCTION", "ADDRESS_CHANGED",
+                                   "BENEFICIARY_DECEASED", "TRANSFERRED_AWAY", "DECISION_TAKEN",
+                                   "ENTER_MISSING_DATA"])
+def test_every_task_page_says_what_to_do_and_links_to_its_dossier(client, type_):
+    from stts.models import Dossier
+    from stts.services.tasks import raise_task
+
+    login(client, "stts3.alpha")
+    dossier = Dossier.select().where((Dossier.company == 1)
+                                     & (Dossier.state == "ACTIVE")).first()
+    task = raise_task(type_, dossier, 1)
+    page = client.get(f"/desk/tasks/{task.id}")
+    body = text_of(page)
+    assert page.status_code == 200
+    assert 'class="task-todo"></p>' not in body and 'class="task-todo">' in body
+    assert f'href="/desk/dossiers/{dossier.id}"' in body
+
+
+def test_a_transfer_raises_one_task_at_the_old_operator(client):
+    from stts.models import Dossier, Task
+
+    login(client, "stts1.alpha")
+    before = Task.select().count()
+    response = client.post("/desk/transfer", data={
+        "national_number": DEMO["active_beta"], "service": "MOBILE",
+        "phone_number": "0470 12 34 56", "customer_number": "A-1", "tariff_formula": "S"})
+    assert response.status_code == 303
+    new = list(Task.select().order_by(Task.id).offset(before))
+    assert [(t.type, t.company.name) for t in new] == [("TRANSFERRED_AWAY", "Belcom Beta")]
+    assert new[0].dossier.company_id == Dossier.get_by_id(new[0].dossier_id).company_id == 1
+
+
+def _processable(company=1):
+    from stts.models import Dossier
+    from stts.services.tasks import raise_task
+
+    dossier = Dossier.select().where((Dossier.company == company)
+                                     & (Dossier.state == "ACTIVE")).first()
+    return raise_task("ADDRESS_CHANGED", dossier, company)
+
+
+def test_processing_inline_updates_the_navigation_count_out_of_band(client):
+    from stts.models import Task
+
+    login(client, "stts3.alpha")
+    task = _processable()
+    open_before = Task.select().where((Task.company == 1) & (Task.state == "OPEN")).count()
+    response = client.post(f"/desk/tasks/{task.id}/process", headers=HX,
+                           data={f"task{task.id}-note": "Checked the address"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert re.search(r'<template><span class="count" id="nav-task-count" '
+                     rf'hx-swap-oob="true">{open_before - 1}</span></template>', body)
+
+
+def test_processing_without_script_redirects_and_a_reload_sends_nothing(client):
+    """Post/Redirect/Get: the note is sent once; the page after it is a GET."""
+    from stts.models import AuditEvent
+
+    login(client, "stts3.alpha")
+    task = _processable()
+    response = client.post(f"/desk/tasks/{task.id}/process",
+                           data={f"task{task.id}-note": "Checked the address"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/desk/tasks/{task.id}")
+    page = text_of(client.get(response.headers["Location"]))
+    assert "The task is marked as processed." in page and "Checked the address" in page
+    assert AuditEvent.select().where(AuditEvent.action == "task.processed").count() == 1

@@ -1,12 +1,14 @@
 """The operator's tasks (STTS 3): inbox with filters, processing with a note."""
 from datetime import date
 
-from flask import request
+from flask import flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
 from stts.forms import apply_service_error
+from stts.htmx import is_fragment, redirect_to
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -24,31 +26,40 @@ def tasks():
                                 due=form.due.data or None, state=form.state.data or "OPEN",
                                 page=page_arg(form.page.data))
     return render("desk/tasks.html", "desk/_tasks.html", form=form, result=result,
-                  today=date.today(), details_of=service.details_of)
+                  today=date.today(), details_of=service.details_of,
+                  blocker_of=service.blocker_of)
+
+
+def _show(task, form, status=200, nav_count=None):
+    """The task's page (what to do, the link to the action, the note form), or for htmx
+    the inbox row with its note form (and the navigation's new count after processing)."""
+    return render("desk/task.html", "desk/_task_row.html", task=task, form=form,
+                  today=date.today(), status=status, details_of=service.details_of,
+                  blocker_of=service.blocker_of, nav_count=nav_count)
 
 
 @bp.route("/tasks/<int:task_id>")
 @requires("desk.tasks")
 def task(task_id):
-    """One task with its note form: a page, or the inbox row's fragment for htmx."""
     found = service.get_task(current_user, task_id)
-    form = ProcessTaskForm(prefix=f"task{task_id}", formdata=None)
-    return render("desk/task.html", "desk/_task_row.html", task=found, form=form,
-                  today=date.today(), details_of=service.details_of)
+    return _show(found, ProcessTaskForm(prefix=f"task{task_id}", formdata=None))
 
 
 @bp.route("/tasks/<int:task_id>/process", methods=["POST"])
 @requires("desk.tasks")
 def process_task(task_id):
     form = ProcessTaskForm(prefix=f"task{task_id}")
-    status = 200
     task = service.get_task(current_user, task_id)
+    status = 422
     if form.validate_on_submit():
         try:
             task = service.process_task(current_user, task_id, form.note.data)
         except ServiceError as error:
             status = apply_service_error(form, error)
-    else:
-        status = 422
-    return render("desk/task.html", "desk/_task_row.html", task=task, form=form,
-                  today=date.today(), status=status, details_of=service.details_of)
+        else:
+            if not is_fragment():
+                # Post/Redirect/Get: reloading the task's page never sends the note again.
+                flash(_("The task is marked as processed."), "success")
+                return redirect_to(url_for("desk.task", task_id=task_id), code=303)
+            return _show(task, form, nav_count=service.open_task_count(current_user))
+    return _show(task, form, status=status)

@@ -20,6 +20,7 @@ from stts.services.dossiers.records import (
     save,
     snapshot,
 )
+from stts.services.tasks import close_done_tasks
 
 
 def modify_dossier(user, dossier_id, version, data: dict) -> Dossier:
@@ -43,6 +44,8 @@ def modify_dossier(user, dossier_id, version, data: dict) -> Dossier:
                            decision_date=date.today() if state == "APPROVED" else None)
             type_ = "COMPLETE"
         save(dossier, expected, changes)
+        if type_ == "COMPLETE":
+            close_done_tasks(user, dossier, "ENTER_MISSING_DATA")
         after = snapshot(dossier, ("state",) + fields + ("decision_date", "decision_reason"))
         changed_before = {k: v for k, v in before.items() if after.get(k) != v}
         changed_after = {k: after[k] for k in changed_before}

@@ -95,8 +95,8 @@ def request_tariff(user, data: dict) -> Dossier:
 
 def transfer_tariff(user, nrn: str, data: dict) -> Dossier:
     """Take over the ACTIVE dossier of a person from another operator. The same dossier
-    moves; the new operator's commercial data replaces the old; the old operator gets the
-    tasks "Transferred away" and "Terminate reduction" with its own data only."""
+    moves; the new operator's commercial data replaces the old; the old operator gets one
+    task, "Transferred away", with its own data only."""
     with write_transaction():
         dossier = (Dossier.select(Dossier, Beneficiary).join(Beneficiary)
                    .where((Beneficiary.national_number == nrn)
@@ -125,8 +125,10 @@ def transfer_tariff(user, nrn: str, data: dict) -> Dossier:
         dossier.company_id = user.company_id
         add_action(dossier, user, "TRANSFER", "ACTIVE", before=before,
                    after=snapshot(dossier, fields))
+        # One event, one task: "Transferred away" asks the old operator to end the
+        # reduction in its own billing (a second "Terminate reduction" task with another due
+        # date asked the same thing twice).
         raise_task("TRANSFERRED_AWAY", dossier, old_company, details=old_data)
-        raise_task("TERMINATE_REDUCTION", dossier, old_company, details=old_data)
         audit("dossier.transferred", dossier, user, from_company=old_company,
               to_company=user.company_id)
     return dossier
