@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, SQL, NodeList
+from peewee import JOIN, SQL, NodeList, fn
 
 from stts.db import utcnow
 from stts.models import Application, User, UserApplication, UserProfile
@@ -104,10 +104,9 @@ class UserCriteria:
         elif self.blocked == "no":
             parts.append(User.blocked == False)  # noqa: E712
         if self.application in ("STTS_WEB", "STTS_XML"):
-            parts.append(User.id.in_(_users_with_application(self.application)))
+            parts.append(fn.EXISTS(_applications_of_row(self.application)))
         elif self.application == "none":
-            parts.append(User.id.not_in(
-                UserApplication.select(UserApplication.user)))
+            parts.append(~fn.EXISTS(_applications_of_row()))
         if not parts:
             return None
         condition = parts[0]
@@ -123,9 +122,14 @@ def _prefix(column, text: str):
 
 
 
-def _users_with_application(code: str):
-    return (UserApplication.select(UserApplication.user)
-            .join(Application).where(Application.code == code))
+def _applications_of_row(code: str | None = None):
+    """The row's user's applications (``code`` alone when given), for EXISTS: one probe of
+    the (user, application) index per user of the company, not a list of every company's
+    users of that application (5,000 at the benchmark's size)."""
+    query = UserApplication.select(SQL("1")).where(UserApplication.user == User.id)
+    if code:
+        query = query.join(Application).where(Application.code == code)
+    return query
 
 
 

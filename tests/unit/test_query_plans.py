@@ -200,3 +200,25 @@ def test_the_plan_check_sees_a_full_scan(app):
         assert not full_scans(database.execute_sql,
                               f"SELECT id FROM dossier WHERE company_id = {p} AND state = {p}",
                               (1, "ACTIVE"))
+
+
+@pytest.mark.parametrize("application", ["STTS_WEB", "none"])
+def test_user_search_by_application_probes_each_user_of_the_company(app, monkeypatch,
+                                                                     application):
+    """The application criterion is an EXISTS per user of the company (the (user,
+    application) index), not a list of every company's users of that application."""
+    manager = User.get(User.username == "lm.alpha")
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        for complement in (False, True):
+            search_users(manager, UserCriteria(application=application, complement=complement))
+            for sql, params in statements.take():
+                if "user_application" not in sql:
+                    continue
+                if is_sqlite():
+                    plan = " ".join(row[-1] for row in statements.real(
+                        "EXPLAIN QUERY PLAN " + sql, params).fetchall())
+                    assert "LIST SUBQUERY" not in plan, plan
+                    assert "(application_id=?)" not in plan, plan
+                else:
+                    assert "EXISTS" in sql.upper()
