@@ -79,11 +79,11 @@ def wrk_throughput(port: int, path: str, headers: dict, seconds: int = 8,
 
 
 def single_client_latency(port: int, path: str, headers: dict, requests: int = 200,
-                          method: str = "GET") -> dict:
+                          method: str = "GET", warm_up: int = 10) -> dict:
     """p50/p95 in milliseconds for one client sending requests one after the other."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     timings = []
-    for index in range(requests + 10):
+    for index in range(requests + warm_up):
         started = time.perf_counter()
         connection.request(method, path, headers=headers)
         response = connection.getresponse()
@@ -91,7 +91,7 @@ def single_client_latency(port: int, path: str, headers: dict, requests: int = 2
         elapsed = (time.perf_counter() - started) * 1000
         if response.status >= 400:
             raise RuntimeError(f"{path} answered {response.status}: {body[:300]!r}")
-        if index >= 10:  # warm-up excluded
+        if index >= warm_up:  # warm-up excluded
             timings.append(elapsed)
     connection.close()
     timings.sort()

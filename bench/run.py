@@ -101,9 +101,7 @@ def run_one(database: str, size: int, seconds: int) -> dict:
 
     env = {**_dataset(database, size), "STTS_SESSION_COOKIE_SECURE": "false",
            "STTS_SECRET_KEY": "bench-secret", "STTS_AUDIT_HMAC_KEY": "bench-audit",
-           "STTS_INSTANCE_PATH": str(DATA / "instance"),
-           # production settings (docs/deployment.md): one pooled connection per worker
-           "STTS_DATABASE_POOL_SIZE": "2"}
+           "STTS_INSTANCE_PATH": str(DATA / "instance")}  # defaults: what `make run` starts
     (DATA / "instance").mkdir(exist_ok=True)
     _migrate(env)
     sample = _sample_ids(env)
