@@ -159,7 +159,7 @@ def iter_children(path: str):
         line, column = (error.position if error.position else (error.lineno, None))
         raise BatchFormatError(
             _l("The file is not well-formed XML (line %(line)s, column %(column)s): "
-               "%(detail)s", line=line, column=column, detail=error.msg), line, column) from None
+               "%(detail)s", line=line, column=column, detail=syntax_problem(error.msg)), line, column) from None
     if root is None:
         raise BatchFormatError(_l("The file is empty."), code="empty")
 
@@ -199,6 +199,19 @@ def validate_element(elem, path: str | None = None) -> None:
 
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'(?:, attribute '([\w.-]+)')?: (.*)", re.S)
 _EXPECTED = re.compile(r"Expected is(?: one of)? \( ?(.*?) ?\)")
+
+
+def syntax_problem(message: str):
+    """libxml2's English message about a file that is not XML, as a translatable sentence."""
+    mismatch = re.search(r"tag mismatch: ([\w.:-]+) line \d+ and ([\w.:-]+)", message or "")
+    if mismatch:
+        return _l("the element %(element)s is not closed before the end of %(closing)s",
+                  element=mismatch.group(1), closing=mismatch.group(2))
+    if "Premature end of data" in (message or "") or "not found" in (message or ""):
+        return _l("the file ends before its elements are closed")
+    if "Extra content" in (message or ""):
+        return _l("there is content after the end of the Batch element")
+    return _l("the XML is not written correctly at this place")
 
 
 def schema_problem(message: str):

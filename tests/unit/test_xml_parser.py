@@ -109,3 +109,24 @@ def test_memory_stays_flat_elements_are_cleared(app, tmp_path):
         widest = max(widest, len(elem.getparent()))
     # Only the parser's read-ahead (one input chunk) is ever held, not the whole file.
     assert widest < len(messages) / 4
+
+
+def test_schema_and_syntax_errors_are_sentences_of_the_catalogue_naming_the_element():
+    """libxml2's English never reaches a reader: each error becomes a translatable message
+    that names the element (and what was expected there)."""
+    from stts.xml.parser import schema_problem, syntax_problem
+
+    unexpected = schema_problem("Element '{urn:be:stts:batch:1}Version': This element is not "
+                                "expected. Expected is ( {urn:be:stts:batch:1}DossierId ).")
+    assert unexpected._args[0] == ("the element %(element)s is not expected here "
+                                   "(expected: %(expected)s)")
+    assert unexpected._kwargs == {"element": "Version", "expected": "DossierId"}
+    value = schema_problem("Element '{urn:be:stts:batch:1}Category': [facet 'enumeration'] "
+                           "The value 'AGE6' is not an element of the set {'AGE65'}.")
+    assert value._kwargs == {"element": "Category"}
+    missing = schema_problem("Element '{urn:x}Request': Missing child element(s). Expected is "
+                             "one of ( {urn:x}NationalNumber, {urn:x}Category ).")
+    assert missing._kwargs["expected"] == "NationalNumber, Category"
+    mismatch = syntax_problem("Opening and ending tag mismatch: Category line 4 and Categ")
+    assert mismatch._kwargs == {"element": "Category", "closing": "Categ"}
+    assert syntax_problem("something else")._args[0].startswith("the XML")

@@ -231,7 +231,7 @@ SKIPPED_PATHS = ("/static/", "/logout", "/language")
 DOWNLOADS = (".csv", ".xml", ".pdf", ".xsd")
 
 
-def crawl(client, start: str, *, language: str, per_kind: int = 2, limit: int = 250,
+def crawl(client, start: str, *, language: str, per_kind: int = 3, limit: int = 250,
           skip_posts=(), report=None) -> dict[str, list[str]]:
     """Visit every page reachable from ``start``; returns {address: problems}."""
     found: dict[str, list[str]] = {}

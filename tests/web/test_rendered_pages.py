@@ -55,6 +55,8 @@ def _traces(make_client, language):
                               modify_msg("m-3", incomplete.id, customer="X-3"),
                               cease_msg("m-4", 999999)))
     upload(manager, batch_xml(request_msg("bad-1", 23, category="AGE6"), batch_id="B-2"))
+    upload(manager, batch_xml(request_msg("bad-2", 24), batch_id="B-3").replace(
+        b"</Category>", b"</Categ>"))  # not well-formed
     for username, nrn in (("new.user", "85.07.30-033.28"), ("gone.user", "90051200211")):
         created = manager.post("/console/users/new", data={
             "username": username, "username_confirm": username, "last_name": "Dubois",
