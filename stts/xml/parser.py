@@ -159,7 +159,8 @@ def iter_children(path: str):
         line, column = (error.position if error.position else (error.lineno, None))
         raise BatchFormatError(
             _l("The file is not well-formed XML (line %(line)s, column %(column)s): "
-               "%(detail)s", line=line, column=column, detail=syntax_problem(error.msg)), line, column) from None
+               "%(detail)s", line=line, column=column, detail=syntax_problem(error.msg)),
+            line, column) from None
     if root is None:
         raise BatchFormatError(_l("The file is empty."), code="empty")
 
