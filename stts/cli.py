@@ -48,6 +48,22 @@ def stats_rebuild_command():
                f"actions in {refresh.seconds} s")
 
 
+@stts_cli.command("unlock")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why the account is unlocked (audited).")
+def unlock_command(username, reason):
+    """Lift every lockout of USERNAME (the installation's operator)."""
+    from stts.models import User
+    from stts.services.users import unlock_account
+
+    with database.connection_context():
+        user = User.get_or_none(User.username == username.strip())
+        if user is None:
+            raise click.ClickException(f"No user {username!r}.")
+        unlock_account(user, actor=None, reason=reason)
+    click.echo(f"{user.username} unlocked.")
+
+
 @stts_cli.command("deliver-mail")
 def deliver_mail_command():
     """Send queued notifications (SMTP, or .eml files in instance/outbox)."""

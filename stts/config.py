@@ -24,7 +24,11 @@ PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_FAILURES_BEFORE_WAIT = 5
 LOGIN_WAIT_STEP = timedelta(seconds=60)
 LOGIN_WAIT_MAX = timedelta(minutes=15)
-LOGIN_TEMPORARY_LOCKOUTS_BEFORE_PERMANENT = 3
+# Failures are counted per client address; the account as a whole waits only after this many
+# failures from all addresses together, and never for an address it was used from before.
+LOGIN_ACCOUNT_FAILURES_BEFORE_WAIT = 20
+# Failures and the growth of the wait are forgotten after this quiet time.
+LOGIN_FAILURE_RESET = timedelta(hours=12)
 
 # Passwords.
 PASSWORD_MIN_LENGTH = 12

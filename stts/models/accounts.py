@@ -85,6 +85,24 @@ class LoginSession(BaseModel):
     must_change_password = BooleanField(default=False)
 
 
+class LoginThrottle(BaseModel):
+    """Password guesses counted per account and source: ``source`` is the client address, or
+    ``*`` for the whole account. Waits grow with each lockout and are capped; failures alone
+    never lock an account for good. ``known``: a login succeeded from this source, so the
+    account-wide wait (a guesser elsewhere) does not apply to it."""
+
+    user = ForeignKeyField(User, backref="login_throttles", on_delete="CASCADE")
+    source = CharField(max_length=64)
+    attempts = IntegerField(default=0)
+    lockouts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_attempt_at = DateTimeField(default=utcnow)
+    known = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("user", "source"), True),)
+
+
 class Application(BaseModel):
     code = CharField(max_length=20, unique=True)
 

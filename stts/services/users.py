@@ -21,6 +21,7 @@ from stts.models import (
     Application,
     Company,
     LoginSession,
+    LoginThrottle,
     User,
     UserApplication,
     UserProfile,
@@ -29,7 +30,7 @@ from stts.models.console import RetiredUsername
 from stts.passwords import generate_provisional_password, hash_password
 from stts.services import NotFound, ServiceError, parse_id
 from stts.services.audit import pseudonymize, record_event
-from stts.services.authentication import set_provisional_password
+from stts.services.authentication import clear_lockouts, set_provisional_password
 from stts.services.locking import update_versioned
 from stts.services.sessions import end_all_sessions
 from stts.services.user_search import get_company_user
@@ -219,14 +220,27 @@ def unlock_user(manager: User, user_id) -> User:
     """Lift a brute-force lockout."""
     user = get_company_user(manager, user_id)
     with write_transaction():
-        User.update(failed_logins=0, temporary_lockouts=0, locked_until=None,
-                    locked_permanently=False, version=User.version + 1).where(
-            User.id == user.id).execute()
+        clear_lockouts(user.id)
         record_event("user.unlocked", actor=manager, company_id=manager.company_id,
                      object_type="user", object_id=user.id,
                      before={"temporary_lockouts": user.temporary_lockouts,
                              "locked_permanently": user.locked_permanently})
     return get_company_user(manager, user.id)
+
+
+def unlock_account(user: User, *, actor: User | None, reason: str) -> None:
+    """Lift a lockout outside the company: the institution's access agent (for a local
+    manager or an institution user) or the installation's operator (``actor`` None, from
+    the command line). Always with a reason, always audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_l("Give the reason for the unlock."))
+    with write_transaction():
+        clear_lockouts(user.id)
+        record_event("user.unlocked", actor=actor, company_id=user.company_id,
+                     object_type="user", object_id=user.id, reason=reason[:500],
+                     before={"temporary_lockouts": user.temporary_lockouts,
+                             "locked_permanently": user.locked_permanently})
 
 
 def delete_user(manager: User, user_id) -> str:
@@ -241,6 +255,7 @@ def delete_user(manager: User, user_id) -> str:
             UserApplication.delete().where(UserApplication.user == user.id).execute()
             UserProfile.delete().where(UserProfile.user == user.id).execute()
             LoginSession.delete().where(LoginSession.user == user.id).execute()
+            LoginThrottle.delete().where(LoginThrottle.user == user.id).execute()
             User.delete().where((User.id == user.id)
                                 & (User.company == manager.company_id)).execute()
             RetiredUsername.insert(username=user.username, company_id=manager.company_id,

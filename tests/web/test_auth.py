@@ -56,36 +56,6 @@ def test_logged_out_htmx_request_gets_401_and_redirect(client):
     assert response.data == b""
 
 
-def test_lockout_after_five_failures_with_growing_wait(client, app):
-    for _ in range(5):
-        attempt(client, "stts1.beta", "wrong password number")
-    user = User.get(User.username == "stts1.beta")
-    assert user.temporary_lockouts == 1
-    assert user.locked_until > utcnow() + timedelta(seconds=50)
-    # Even the right password is refused while locked, with the same message.
-    refused = attempt(client, "stts1.beta", DEMO_PASSWORD)
-    assert refused.status_code == 422 and GENERIC in text_of(refused)
-    with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
-        for _ in range(5):
-            attempt(client, "stts1.beta", "wrong password number")
-        user = User.get(User.username == "stts1.beta")
-        assert user.temporary_lockouts == 2
-        wait = user.locked_until - utcnow()
-        assert timedelta(seconds=110) < wait <= timedelta(seconds=120)
-
-
-def test_three_lockouts_need_the_local_manager(client):
-    start = utcnow()
-    for round_ in range(3):
-        with time_machine.travel(start + timedelta(minutes=20 * round_), tick=False):
-            for _ in range(5):
-                attempt(client, "stts2.beta", "wrong password number")
-    user = User.get(User.username == "stts2.beta")
-    assert user.locked_permanently
-    with time_machine.travel(start + timedelta(days=2), tick=False):
-        assert attempt(client, "stts2.beta", DEMO_PASSWORD).status_code == 422
-
-
 def test_success_resets_the_failure_count(client):
     for _ in range(4):
         attempt(client, "stts3.beta", "wrong password number")
@@ -93,16 +63,6 @@ def test_success_resets_the_failure_count(client):
     login(client, "stts3.beta")
     user = User.get(User.username == "stts3.beta")
     assert user.failed_logins == 0 and user.last_login_at is not None
-
-
-def test_lockout_counters_live_in_the_database(make_client):
-    # Two clients stand for two workers: the counter is shared.
-    first, second = make_client(), make_client()
-    for _ in range(3):
-        attempt(first, "stts1.gamma", "wrong password number")
-    for _ in range(2):
-        attempt(second, "stts1.gamma", "wrong password number")
-    assert User.get(User.username == "stts1.gamma").temporary_lockouts == 1
 
 
 def test_blocking_ends_sessions_at_once(client):

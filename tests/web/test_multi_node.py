@@ -25,7 +25,7 @@ import pytest
 from stts.db import database
 from stts.demo import DEMO_PASSWORD
 from stts.demo_dossiers import DEMO
-from stts.models import Dossier, Task, User
+from stts.models import Dossier, LoginThrottle, Task, User
 
 pytestmark = pytest.mark.slow
 
@@ -140,11 +140,13 @@ def test_a_lockout_on_one_node_holds_on_the_other(nodes):
     attacker = Browser()
     for _ in range(5):
         assert attacker.log_in(a, "stts1.beta", "wrong password number") == 422
-    # The right password, on the other node, is refused while the account waits.
+    # The right password from the same address, on the other node, is refused while it waits.
     assert Browser().log_in(b, "stts1.beta") == 422
     with database.connection_context():
         user = User.get(User.username == "stts1.beta")
-        assert user.temporary_lockouts == 1 and user.locked_until is not None
+        row = LoginThrottle.get((LoginThrottle.user == user.id)
+                                & (LoginThrottle.source == "127.0.0.1"))
+        assert row.lockouts == 1 and row.locked_until is not None
     assert Browser().log_in(b, "stts1.gamma") == 302  # the node itself is fine
 
 

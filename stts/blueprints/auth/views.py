@@ -78,7 +78,8 @@ def change_password_view():
     if form.validate_on_submit():
         try:
             token = change_password(current_user, form.current_password.data,
-                                    form.new_password.data, form.confirm_password.data)
+                                    form.new_password.data, form.confirm_password.data,
+                                    address=request.remote_addr)
         except PasswordChangeRefused as refused:
             for name, message in refused.errors.items():
                 form[name].errors = [message]
