@@ -10,11 +10,13 @@ from stts.db import database, migrate
 from stts.demo import DEMO_PASSWORD, seed_demo
 from stts.demo_statistics import seed_statistics_history
 from stts.eligibility import import_snapshot
+from stts.models import User
 from stts.services.audit import verify_chain
 from stts.services.backup import backup_sqlite
 from stts.services.notifications import deliver_pending
 from stts.services.register_feed import decode, error_message, import_register
 from stts.services.statistics.summary import rebuild as rebuild_statistics
+from stts.services.users import unlock_account
 from stts.services.xml_batches.processing import cli_send
 
 stts_cli = AppGroup("stts", help="STTS administration commands.")
@@ -53,9 +55,6 @@ def stats_rebuild_command():
 @click.option("--reason", required=True, help="Why the account is unlocked (audited).")
 def unlock_command(username, reason):
     """Lift every lockout of USERNAME (the installation's operator)."""
-    from stts.models import User
-    from stts.services.users import unlock_account
-
     with database.connection_context():
         user = User.get_or_none(User.username == username.strip())
         if user is None:

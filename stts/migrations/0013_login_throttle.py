@@ -5,6 +5,8 @@ from peewee import *
 
 def up(migrator, db):
     class User(Model):
+        locked_permanently = BooleanField(default=False)
+
         class Meta:
             database = db
             table_name = 'user'
@@ -25,7 +27,7 @@ def up(migrator, db):
 
     db.create_tables([LoginThrottle])
     # Until now only repeated failures set this flag: none of these was a human decision.
-    db.execute_sql(f'UPDATE "user" SET locked_permanently = {db.param}', (False,))
+    User.update(locked_permanently=False).execute()
 
 
 def down(migrator, db):
