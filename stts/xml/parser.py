@@ -23,7 +23,7 @@ from lxml import etree
 NS = "urn:be:stts:batch:1"
 RESPONSE_NS = "urn:be:stts:response:1"
 MESSAGE_TYPES = ("Request", "Transfer", "CompleteData", "Modify", "Cease", "CancelAction")
-MAX_DEPTH = 6  # Batch / message / field is 3 deep; anything deeper is refused
+MAX_DEPTH = 3  # Batch / message / field; anything deeper is refused
 PROLOG_LIMIT = 64 * 1024
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schemas")
 _Q = "{%s}" % NS
@@ -57,44 +57,286 @@ def schema_path(name: str) -> str:
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+class _Bytes:
+    """A file read forward in chunks: finds a token across chunk boundaries, keeps only what
+    is not consumed yet (bounded memory), and knows the line of any position."""
+
+    CHUNK = 256 * 1024
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.buffer = b""
+        self.base = 0  # absolute offset of buffer[0]
+        self.lines = 1  # line number at buffer[0]
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        data = self.handle.read(self.CHUNK)
+        if not data:
+            self.eof = True
+            return False
+        self.buffer += data
+        return True
+
+    def drop(self, upto: int) -> None:
+        """Forget buffer[:upto] (already scanned)."""
+        if upto > 0:
+            self.lines += self.buffer.count(b"\n", 0, upto)
+            self.buffer = self.buffer[upto:]
+            self.base += upto
+
+    def find(self, token: bytes, start: int, limit: int | None = None) -> int:
+        """Index of ``token`` at or after ``start``; -1 at the end of the file, or once
+        ``limit`` bytes after ``start`` hold no token. Bytes before ``start`` are kept."""
+        searched = start
+        while True:
+            found = self.buffer.find(token, searched)
+            if found >= 0:
+                return found if limit is None or found - start <= limit else -1
+            if limit is not None and len(self.buffer) - start > limit:
+                return -1
+            searched = max(start, len(self.buffer) - len(token) + 1)
+            if not self.more():
+                return -1
+
+    def skip_to(self, token: bytes, start: int) -> int:
+        """Consume everything up to the end of ``token`` (a comment's or a CDATA section's
+        end, which may be far away), holding only one chunk at a time; -1 if never found."""
+        self.drop(start)
+        searched = 0
+        while True:
+            found = self.buffer.find(token, searched)
+            if found >= 0:
+                return found + len(token)
+            keep = max(0, len(self.buffer) - len(token) + 1)
+            self.drop(keep)
+            searched = 0
+            if not self.more():
+                return -1
+
+    def ensure(self, position: int, count: int) -> None:
+        while len(self.buffer) < position + count and self.more():
+            pass
+
+    def line_of(self, position: int) -> int:
+        return self.lines + self.buffer.count(b"\n", 0, position)
+
+    def column_of(self, position: int) -> int:
+        return position - self.buffer.rfind(b"\n", 0, position)
+
+
+def _doctype_error(source: _Bytes, position: int) -> BatchFormatError:
+    return BatchFormatError(
+        _l("A DOCTYPE (document type declaration) is not allowed in a batch file."),
+        source.line_of(position), source.column_of(position), code="doctype_forbidden")
+
+
 def check_prolog(path: str) -> None:
-    """Refuse, without parsing, a file that is empty, not UTF-8 or carries a DOCTYPE."""
+    """Refuse, without parsing, a file that is empty, not UTF-8 or carries a DOCTYPE. The
+    whole prolog is read (however much whitespace, comments and processing instructions come
+    before the root element), one chunk at a time."""
     with open(path, "rb") as handle:
-        head = handle.read(PROLOG_LIMIT)
-    if not head.strip():
-        raise BatchFormatError(_l("The file is empty."), code="empty")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or \
-            b"\x00" in head[:4]:
-        raise BatchFormatError(_l("The file must be encoded in UTF-8."), 1, 1, code="encoding")
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    position = 0
-    while True:
-        while position < len(head) and head[position:position + 1] in b" \t\r\n":
-            position += 1
-        if head.startswith(b"<?", position):
-            end = head.find(b"?>", position)
-            if end < 0:
-                break
-            declaration = head[position:end]
-            match = _DECL_ENCODING.search(declaration) if position == 0 else None
-            if match and match.group(1).lower() not in (b"utf-8", b"utf8"):
-                raise BatchFormatError(_l("The file must be encoded in UTF-8."), 1, 1,
-                                       code="encoding")
-            position = end + 2
-        elif head.startswith(b"<!--", position):
-            end = head.find(b"-->", position)
-            if end < 0:
-                break
-            position = end + 3
-        elif head.startswith(b"<!", position):
-            line = head.count(b"\n", 0, position) + 1
-            raise BatchFormatError(
-                _l("A DOCTYPE (document type declaration) is not allowed in a batch file."),
-                line, position - head.rfind(b"\n", 0, position), code="doctype_forbidden")
-        else:
-            return
+        source = _Bytes(handle)
+        source.ensure(0, 4)
+        head = source.buffer
+        if not head.strip():
+            while not source.buffer.strip() and not source.eof:
+                source.drop(len(source.buffer))
+                source.more()
+            if not source.buffer.strip():
+                raise BatchFormatError(_l("The file is empty."), code="empty")
+            head = source.buffer
+        if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or \
+                b"\x00" in head[:4]:
+            raise BatchFormatError(_l("The file must be encoded in UTF-8."), 1, 1,
+                                   code="encoding")
+        position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+        first = True
+        while True:
+            source.ensure(position, 1)
+            while position < len(source.buffer) and source.buffer[position] in b" \t\r\n":
+                position += 1
+                if position == len(source.buffer):
+                    source.drop(position)
+                    position = 0
+                    source.more()
+            source.ensure(position, 9)
+            buffer = source.buffer
+            if buffer.startswith(b"<?", position):
+                end = source.find(b"?>", position, limit=PROLOG_LIMIT)
+                if end < 0:
+                    break
+                declaration = source.buffer[position:end]
+                match = _DECL_ENCODING.search(declaration) if first else None
+                if match and match.group(1).lower() not in (b"utf-8", b"utf8"):
+                    raise BatchFormatError(_l("The file must be encoded in UTF-8."), 1, 1,
+                                           code="encoding")
+                position = end + 2
+            elif buffer.startswith(b"<!--", position):
+                position = source.skip_to(b"-->", position)
+                if position < 0:
+                    break
+            elif buffer.startswith(b"<!", position):
+                raise _doctype_error(source, position)
+            else:
+                return
+            first = False
     raise BatchFormatError(_l("The beginning of the file is not a valid XML document."), 1, 1)
+
+
+# --- before parsing: the structure ------------------------------------------------------------
+
+MAX_TAG_BYTES = 4096  # the longest start tag the schema needs is about 100 bytes
+MAX_NAMESPACE_DECLARATIONS = 4  # per start tag (xmlns, xmlns:b, ...)
+_ATTRIBUTE = re.compile(rb"""([^\s=<>/"']+)\s*=\s*(?:"[^"]*"|'[^']*')""")
+_NAME_END = re.compile(rb"[\s/]")
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the schema allows: attributes and child elements of each element, its depth."""
+    attributes: dict  # local name -> frozenset of attribute names
+    children: dict  # local name -> most child elements (None: unbounded, the Batch)
+    depth: int
+
+
+@functools.cache
+def limits() -> Limits:
+    """Read once from the batch schema, so a new field raises the bound with it."""
+    document = etree.parse(schema_path("batch"), etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False))
+    root = document.getroot()
+    groups = {g.get("name"): g for g in root.findall(_XS + "group")}
+
+    def count(node) -> int | None:
+        total = 0
+        for particle in node.iter(_XS + "element", _XS + "group"):
+            if particle is node:
+                continue
+            if particle.get("maxOccurs") == "unbounded" or any(
+                    a.get("maxOccurs") == "unbounded"
+                    for a in particle.iterancestors(_XS + "choice", _XS + "sequence")):
+                return None
+            if particle.tag == _XS + "group":
+                total += count(groups[particle.get("ref").split(":")[-1]])
+            else:
+                total += int(particle.get("maxOccurs") or 1)
+        return total
+
+    attributes, children = {}, {}
+    for element in root.findall(_XS + "element"):
+        name = element.get("name")
+        attributes[name] = frozenset(a.get("name") for a in element.iter(_XS + "attribute"))
+        complex_type = element.find(_XS + "complexType")
+        children[name] = count(complex_type) if complex_type is not None else 0
+    return Limits(attributes, children, depth=3)  # Batch / message / field
+
+
+def _local_name(qualified: bytes) -> str:
+    return qualified.rsplit(b":", 1)[-1].decode("utf-8", "replace")
+
+
+def check_structure(path: str) -> None:
+    """Count, before lxml builds anything, what the schema bounds: every start tag's length and
+    attributes (only the schema's attributes, a few namespace declarations), the depth, the
+    child elements of each message. A start tag with a million attributes is refused after
+    reading MAX_TAG_BYTES of it, holding one chunk of the file; a DOCTYPE anywhere is refused
+    too. Well-formedness itself is left to the parser."""
+    bounds = limits()
+    with open(path, "rb") as handle:
+        source = _Bytes(handle)
+        stack: list[list] = []  # [local name, children seen]
+        position = 0
+        while True:
+            at = source.find(b"<", position)
+            if at < 0:
+                return
+            if at > _Bytes.CHUNK:  # forget what was scanned, not at every tag (a copy)
+                source.drop(at)
+                at = 0
+            source.ensure(at, 9)
+            buffer = source.buffer
+            if buffer.startswith(b"<!--", at):
+                position = source.skip_to(b"-->", at)
+            elif buffer.startswith(b"<![CDATA[", at):
+                position = source.skip_to(b"]]>", at)
+            elif buffer.startswith(b"<?", at):
+                position = source.skip_to(b"?>", at)
+            elif buffer.startswith(b"<!", at):
+                raise _doctype_error(source, at)
+            elif buffer.startswith(b"</", at):
+                end = source.find(b">", at, limit=MAX_TAG_BYTES)
+                if end < 0:
+                    _refuse_tag(source, at)
+                if stack:
+                    stack.pop()
+                position = end + 1
+            else:
+                position = _start_tag(source, at, stack, bounds)
+            if position < 0:
+                return  # an unfinished comment or section: the parser says where
+
+
+def _refuse_tag(source: _Bytes, at: int):
+    line = source.line_of(at)
+    raise BatchFormatError(
+        _l("An element's tag is too long or has too many attributes (line %(line)s).",
+           line=line), line, source.column_of(at), code="too_large")
+
+
+def _start_tag(source: _Bytes, at: int, stack: list, bounds: Limits) -> int:
+    """Check the start tag at ``at``; the position after it."""
+    end = source.find(b">", at, limit=MAX_TAG_BYTES)
+    if end < 0:
+        _refuse_tag(source, at)
+    tag = source.buffer[at + 1:end]
+    self_closing = tag.endswith(b"/")
+    space = _NAME_END.search(tag)
+    name_end = space.start() if space else len(tag)
+    name = _local_name(tag[:name_end])
+    if stack:
+        parent = stack[-1]
+        parent[1] += 1
+        most = bounds.children.get(parent[0], 0)
+        if most is not None and parent[1] > most:
+            raise BatchFormatError(
+                _l("The element %(name)s has more child elements than the schema allows.",
+                   name=parent[0][:100]), source.line_of(at), source.column_of(at),
+                code="schema")
+    if len(stack) >= bounds.depth:
+        raise BatchFormatError(_l("The file is nested too deeply."), source.line_of(at),
+                               source.column_of(at), code="too_deep")
+    if name_end < len(tag):
+        _check_attributes(source, at, tag, name_end, name,
+                          bounds.attributes.get(name, _NONE) if len(stack) == 1 else _NONE)
+    if not self_closing:
+        stack.append([name, 0])
+    return end + 1
+
+
+def _check_attributes(source: _Bytes, at: int, tag: bytes, name_end: int, name: str,
+                      allowed: frozenset) -> None:
+    declarations = seen = 0
+    for match in _ATTRIBUTE.finditer(tag, name_end):
+        attribute = match.group(1)
+        if attribute == b"xmlns" or attribute.startswith(b"xmlns:"):
+            declarations += 1
+            if declarations > MAX_NAMESPACE_DECLARATIONS:
+                _refuse_tag(source, at)
+            continue
+        seen += 1
+        if attribute.decode("utf-8", "replace") not in allowed or seen > len(allowed):
+            raise BatchFormatError(
+                _l("Unexpected attribute %(attribute)s on the element %(name)s.",
+                   attribute=attribute.decode("utf-8", "replace")[:100], name=name[:100]),
+                source.line_of(at), source.column_of(at), code="schema")
+
+
+_NONE = frozenset()
+_MESSAGE_ATTRIBUTES = {name: frozenset({"messageId"}) for name in MESSAGE_TYPES}
 
 
 # --- streaming --------------------------------------------------------------------------------
@@ -111,10 +353,13 @@ def local(tag) -> str:
     return tag[len(_Q):] if isinstance(tag, str) and tag.startswith(_Q) else str(tag)
 
 
-def iter_children(path: str):
+def iter_children(path: str, *, structure: bool = True):
     """Yield each child element of the batch root once complete (then cleared). Refuses a
-    DOCTYPE, foreign elements, text between elements and excessive nesting."""
+    DOCTYPE, foreign elements, text between elements and excessive nesting; with
+    ``structure`` every count the schema bounds is checked first (``check_structure``)."""
     check_prolog(path)
+    if structure:
+        check_structure(path)
     depth = 0
     root = None
     try:
@@ -134,6 +379,14 @@ def iter_children(path: str):
                     if len(elem.attrib):
                         raise BatchFormatError(_l("The Batch element takes no attributes."),
                                                elem.sourceline)
+                elif set(elem.attrib) - (_MESSAGE_ATTRIBUTES.get(local(elem.tag), _NONE)
+                                         if depth == 2 else _NONE):
+                    name = sorted(set(elem.attrib) - _MESSAGE_ATTRIBUTES.get(
+                        local(elem.tag), _NONE))[0] if depth == 2 else sorted(elem.attrib)[0]
+                    raise BatchFormatError(
+                        _l("Unexpected attribute %(attribute)s on the element %(name)s.",
+                           attribute=str(name)[:100], name=local(elem.tag)[:100]),
+                        elem.sourceline, code="schema")
                 elif depth > MAX_DEPTH:
                     raise BatchFormatError(_l("The file is nested too deeply."),
                                            elem.sourceline, code="too_deep")
@@ -274,7 +527,7 @@ def read_batch(path: str, *, validate: bool = True):
     least one message, each messageId once)."""
     seq = 0
     seen_header = False
-    for elem in iter_children(path):
+    for elem in iter_children(path, structure=validate):
         name = local(elem.tag)
         if validate:
             validate_element(elem, path)
