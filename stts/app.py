@@ -91,6 +91,10 @@ def _configure(app: Flask, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key")
     app.config.setdefault("AUDIT_HMAC_KEY", _instance_secret(app, "audit_key"))
+    # The audit chain's key, outside the database (docs/security.md): configuration, or a
+    # file of the instance folder generated once.
+    if not app.config.get("AUDIT_CHAIN_KEY"):
+        app.config["AUDIT_CHAIN_KEY"] = _instance_secret(app, "audit_chain_key")
     std_logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     install_log_redaction(app)  # national register numbers only as a keyed hash in logs
 

@@ -11,7 +11,7 @@ from stts.demo import DEMO_PASSWORD, seed_demo
 from stts.demo_statistics import seed_statistics_history
 from stts.eligibility import import_snapshot
 from stts.models import User
-from stts.services.audit import verify_chain
+from stts.services.audit import verify_chain, verify_checkpoints, write_checkpoint
 from stts.services.backup import backup_sqlite
 from stts.services.notifications import deliver_pending
 from stts.services.register_feed import decode, error_message, import_register
@@ -72,13 +72,26 @@ def deliver_mail_command():
 
 @stts_cli.command("audit-verify")
 def audit_verify_command():
-    """Check the audit trail's hash chain; exits 1 when a row was altered."""
+    """Check the audit trail's keyed hash chain and the signed checkpoints of its head kept
+    outside the database; exits 1 when a row was altered, deleted or cut off."""
     with database.connection_context():
         broken = verify_chain()
+        problems = verify_checkpoints()
     if broken:
         click.echo(f"audit trail BROKEN at rows: {', '.join(map(str, broken[:50]))}", err=True)
+    for problem in problems:
+        click.echo(f"audit checkpoint: {problem}", err=True)
+    if broken or problems:
         raise SystemExit(1)
     click.echo("audit trail intact")
+
+
+@stts_cli.command("audit-checkpoint")
+def audit_checkpoint_command():
+    """Anchor the audit trail's head now (the worker does it every few minutes)."""
+    with database.connection_context():
+        checkpoint = write_checkpoint()
+    click.echo(f"checkpoint at row {checkpoint['id']}" if checkpoint else "head unchanged")
 
 
 @stts_cli.command("import-eligibility")

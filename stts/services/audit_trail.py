@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from stts.db import utcnow
 from stts.models import AuditEvent, Company, User
 from stts.pagination import Page, paginate
-from stts.services.audit import pseudonymize, record_event, verify_chain
+from stts.services.audit import pseudonymize, record_event, verify_chain, verify_checkpoints
 
 PAGE_SIZE = 50
 RESULTS = ("ok", "refused", "rejected", "failed", "error")
@@ -37,12 +37,13 @@ class AuditFilter:
 class ChainCheck:
     checked: int
     broken: list[int] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # checkpoints that disagree
     seconds: float = 0.0
     at: datetime | None = None
 
     @property
     def intact(self) -> bool:
-        return not self.broken
+        return not self.broken and not self.anchors
 
 
 def companies() -> list[tuple[int, str]]:
@@ -132,9 +133,11 @@ def verify_trail(auditor) -> ChainCheck:
     started = clock.perf_counter()
     checked = AuditEvent.select().count()
     broken = verify_chain()
-    check = ChainCheck(checked=checked, broken=broken, seconds=clock.perf_counter() - started,
+    anchors = verify_checkpoints()
+    check = ChainCheck(checked=checked, broken=broken, anchors=anchors,
+                       seconds=clock.perf_counter() - started,
                        at=utcnow())
     record_event("audit.verify", actor=auditor, company_id=auditor.company_id,
                  object_type="audit_trail", result="ok" if check.intact else "failed",
-                 checked=checked, broken=broken[:100])
+                 checked=checked, broken=broken[:100], checkpoints=anchors[:20])
     return check

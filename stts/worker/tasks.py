@@ -8,6 +8,7 @@ from huey import crontab
 
 from stts.models import DeskJob
 from stts.services import register_feed, yearly_check
+from stts.services.audit import write_checkpoint
 from stts.services.notifications import deliver_pending
 from stts.services.statistics import summary as statistics_summary
 from stts.services.xml_batches import processing as xml_processing
@@ -61,3 +62,10 @@ def refresh_statistics():
     (idempotent: a run that overlaps another gives the same rows)."""
     refresh = statistics_summary.rebuild()
     return {"dossiers": refresh.dossiers, "actions": refresh.actions}
+
+
+@worker.periodic_task("audit.checkpoint", crontab(minute="*/5"))
+def checkpoint_audit_trail():
+    """Anchor the audit chain's head outside the database (a signed file) every 5 minutes."""
+    checkpoint = write_checkpoint()
+    return checkpoint["id"] if checkpoint else None
