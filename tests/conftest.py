@@ -183,6 +183,7 @@ def session_app(live_database):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "AUDIT_HMAC_KEY": "test-audit-key",
+        "AUDIT_CHAIN_KEY": "test-chain-key",
         "SESSION_COOKIE_SECURE": False,
         **live_database,
     })

@@ -60,6 +60,7 @@ def live_server(db_config, live_instance):
         "STTS_INSTANCE_PATH": str(live_instance),
         "STTS_SECRET_KEY": "browser-test-secret",
         "STTS_AUDIT_HMAC_KEY": "browser-test-audit",
+        "STTS_AUDIT_CHAIN_KEY": "browser-test-chain",
         "STTS_SESSION_COOKIE_SECURE": "false",
         "STTS_HUEY_IMMEDIATE": "1",
         "STTS_HUEY_SQLITE_PATH": str(live_instance / "huey.sqlite3"),

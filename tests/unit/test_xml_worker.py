@@ -49,7 +49,8 @@ def test_killed_worker_resumes_exactly_once(app, tmp_path):
     sender = User.get(User.username == "lm.alpha")
     batch = intake.receive_batch(io.BytesIO(batch_xml(*_messages())), user=sender,
                                       enqueue=False)
-    config = {key: app.config[key] for key in ("SECRET_KEY", "AUDIT_HMAC_KEY", "TESTING")}
+    config = {key: app.config[key] for key in ("SECRET_KEY", "AUDIT_HMAC_KEY", "AUDIT_CHAIN_KEY",
+                                                     "TESTING")}
     for key in ("SQLITE_PATH", "DATABASE_URL"):
         if app.config.get(key):
             config[key] = app.config[key]

@@ -68,6 +68,7 @@ def server(app, db_config, tmp_path):
     (module_dir / "fault_wsgi.py").write_text(FAULT_WSGI)
     marker = tmp_path / "paused"
     env = {"STTS_SECRET_KEY": "fault-secret", "STTS_AUDIT_HMAC_KEY": "test-audit-key",
+           "STTS_AUDIT_CHAIN_KEY": "test-chain-key",
            "STTS_SESSION_COOKIE_SECURE": "false", "STTS_INSTANCE_PATH": str(tmp_path / "inst"),
            "STTS_FAULT_ACTION": "user.created", "STTS_FAULT_MARKER": str(marker),
            "STTS_WORKERS": "1", "STTS_HUEY_IMMEDIATE": "1",

@@ -70,7 +70,8 @@ def test_a_killed_process_loses_no_consultation(app):
     staff, dossier = _alpha_dossier()
     before = AuditEvent.select().where(AuditEvent.action == "dossier.viewed").count()
     database.close()
-    config = {key: app.config[key] for key in ("SECRET_KEY", "AUDIT_HMAC_KEY")}
+    config = {key: app.config[key] for key in ("SECRET_KEY", "AUDIT_HMAC_KEY",
+                                                     "AUDIT_CHAIN_KEY")}
     config.update({key: app.config[key] for key in ("SQLITE_PATH", "DATABASE_URL")
                    if app.config.get(key)})
     script = textwrap.dedent(f"""

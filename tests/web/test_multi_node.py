@@ -46,6 +46,7 @@ def _node(db_config: dict, instance: Path):
     env = {**os.environ, "STTS_BIND": f"127.0.0.1:{port}", "STTS_WORKERS": "1",
            "STTS_ACCESS_LOG": "/dev/null", "STTS_INSTANCE_PATH": str(instance),
            "STTS_SECRET_KEY": "multi-node-secret", "STTS_AUDIT_HMAC_KEY": "test-audit-key",
+           "STTS_AUDIT_CHAIN_KEY": "test-chain-key",
            "STTS_SESSION_COOKIE_SECURE": "false", "STTS_HUEY_IMMEDIATE": "true"}
     env.pop("DATABASE_URL", None)
     env.pop("STTS_SQLITE_PATH", None)

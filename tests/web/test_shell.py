@@ -35,7 +35,8 @@ def boom_client(app):
         raise RuntimeError("secret internal detail /etc/passwd")
 
     config = {key: app.config[key] for key in ("TESTING", "SECRET_KEY", "AUDIT_HMAC_KEY",
-                                               "SESSION_COOKIE_SECURE", "SQLITE_PATH",
+                                               "AUDIT_CHAIN_KEY", "SESSION_COOKIE_SECURE",
+                                               "SQLITE_PATH",
                                                "DATABASE_URL") if app.config.get(key)}
     boom_app = create_app({**config, "PROPAGATE_EXCEPTIONS": False})
     boom_app.register_blueprint(bp)

@@ -61,7 +61,8 @@ def test_a_worker_process_takes_the_job_from_redis(app, redis_queue):
     env = {**os.environ, "STTS_HUEY_REDIS_URL": REDIS_URL, "STTS_HUEY_NAME": redis_queue,
            "STTS_INSTANCE_PATH": app.instance_path,
            "STTS_SECRET_KEY": app.config["SECRET_KEY"],
-           "STTS_AUDIT_HMAC_KEY": app.config["AUDIT_HMAC_KEY"]}
+           "STTS_AUDIT_HMAC_KEY": app.config["AUDIT_HMAC_KEY"],
+           "STTS_AUDIT_CHAIN_KEY": app.config["AUDIT_CHAIN_KEY"]}
     env.pop("STTS_HUEY_IMMEDIATE", None)
     env.pop("DATABASE_URL", None)
     if app.config.get("DATABASE_URL"):
