@@ -230,3 +230,29 @@ def test_processing_without_script_redirects_and_a_reload_sends_nothing(client):
     page = text_of(client.get(response.headers["Location"]))
     assert "The task is marked as processed." in page and "Checked the address" in page
     assert AuditEvent.select().where(AuditEvent.action == "task.processed").count() == 1
+
+
+# --- a household member is never sent round in a loop ------------------------------------------
+
+def test_household_member_gets_one_path_from_lookup_request_and_transfer(client):
+    """One social tariff per household: the member (no dossier of their own) whose household
+    benefits elsewhere is told the same thing everywhere — transfer the holder's tariff —
+    and never "Use Transfer" here and "Use Request" there."""
+    from stts.models import Dossier
+
+    login(client, "stts3.alpha")
+    member = DEMO["household_member"]
+    count = Dossier.select().count()
+    lookup = text_of(client.get("/desk/lookup", query_string={"national_number": member},
+                                headers=HX))
+    request = text_of(client.post("/desk/request", data={
+        "national_number": member, "category": "AGE65", "service": "MOBILE",
+        "phone_number": "0470 12 34 56", "customer_number": "C-1", "tariff_formula": "S"}))
+    transfer = text_of(client.post("/desk/transfer", data={
+        "national_number": member, "service": "MOBILE", "phone_number": "0470 12 34 56",
+        "customer_number": "C-1", "tariff_formula": "S"}))
+    path = "use Transfer with the national register number of the member who holds it"
+    for page in (lookup, request, transfer):
+        assert path in page
+        assert "Use Request" not in page and 'href="/desk/transfer?national_number' not in page
+    assert Dossier.select().count() == count

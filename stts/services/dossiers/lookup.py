@@ -31,6 +31,16 @@ class Situation:
     own_household: bool = False  # ... held by another member of the household
     elsewhere: bool = False  # a live dossier (person or household) at another operator
     elsewhere_active: bool = False  # ... which is ACTIVE (so a transfer is possible)
+    elsewhere_household: bool = False  # ... held by another member of the household
+
+
+HOUSEHOLD_ELSEWHERE = _l(
+    "Another member of this person's household already benefits from the social tariff with "
+    "another operator, and a household has only one. To move it to your company, use "
+    "Transfer with the national register number of the member who holds it.")
+"""The one path for a household member: neither a request (a second tariff in the
+household) nor a transfer under their own number (they hold none) — the holder's tariff is
+transferred."""
 
 
 def household_key(nrn: str, household_id: str | None) -> str:
@@ -73,6 +83,7 @@ def look_up_person(user, nrn: str, *, record: bool = True) -> Situation:
         else:
             situation.elsewhere = True
             situation.elsewhere_active = dossier.state == "ACTIVE"
+            situation.elsewhere_household = dossier.beneficiary.national_number != nrn
     if record:
         record_event("dossier.person_looked_up", actor=user, object_type="person",
                      person=pseudonymize(nrn), known=result.known)
@@ -108,9 +119,16 @@ def refuse_duplicate(user, nrn: str, household_id: str | None) -> None:
             raise ServiceError(
                 _l("This person or their household already has a social tariff with your "
                    "company (dossier %(id)s).", id=dossier_id), field="national_number")
+        if not _held_by(dossier_id, nrn):
+            raise ServiceError(HOUSEHOLD_ELSEWHERE, field="national_number")
         raise ServiceError(
             _l("This person or their household already benefits from the social tariff with "
                "another operator. Use Transfer."), field="national_number")
+
+
+def _held_by(dossier_id: int, nrn: str) -> bool:
+    return (Dossier.select(Dossier.id).join(Beneficiary)
+            .where((Dossier.id == dossier_id) & (Beneficiary.national_number == nrn)).exists())
 
 
 def is_complete(values: dict) -> bool:

@@ -102,6 +102,9 @@ def transfer_tariff(user, nrn: str, data: dict) -> Dossier:
                    .where((Beneficiary.national_number == nrn)
                           & Dossier.state.in_(LIVE_STATES)).first())
         if dossier is None:
+            # A household member whose household's tariff is elsewhere gets the same one path
+            # as from Request (never "Use Request", which would refuse them in turn).
+            refuse_duplicate(user, nrn, get_source().check(nrn, date.today()).household_id)
             raise ServiceError(_l("This person has no social tariff to transfer. Use Request."),
                                field="national_number")
         if dossier.company_id == user.company_id:
