@@ -50,6 +50,7 @@ bench: install
 	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench.run
+	$(PY) -m bench.shapes
 	$(PY) bench/xml_bench.py | tee bench/results/xml.txt
 
 # 30 simulated staff over the main flows for 60 s under gunicorn: zero errors, p50/p95/p99.
