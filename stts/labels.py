@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
-from stts.i18n import format_day, format_money
+from stts.i18n import LANGUAGE_NAMES, format_day, format_money
 from stts.identifiers import format_phone_number
 
 CATEGORY_LABELS = {
@@ -101,6 +101,27 @@ PROFILE_LABELS = {
     "STTS2": _l("STTS 2 — administrative"),
     "STTS3": _l("STTS 3 — extended administrative"),
     "LOCAL_MANAGER": _l("Local manager"),
+}
+# Reasons the application writes into the audit trail and the timeline (a person's own
+# words are shown as typed).
+REASON_LABELS = {
+    "unknown username": _l("unknown username"),
+    "blocked": _l("account blocked"),
+    "locked": _l("account locked"),
+    "provisional password expired or used": _l("provisional password expired or already used"),
+    "company has a local manager": _l("the company already has a local manager"),
+    "no longer eligible": _l("no longer eligible"),
+    "schema": _l("does not match the schema"),
+    "encoding": _l("not encoded in UTF-8"),
+    "empty": _l("empty file"),
+    "too_many": _l("too many messages"),
+    "too_large": _l("file too large"),
+    "too_deep": _l("nested too deeply"),
+    "doctype_forbidden": _l("document type declaration not allowed"),
+    "duplicate_id": _l("message id twice in the batch"),
+    "company": _l("another company's enterprise number"),
+    "sender": _l("sender not allowed"),
+    "invalid_xml": _l("not well-formed XML"),
 }
 # Structured messages: each message's kind and the code of its result.
 MESSAGE_KIND_LABELS = {
@@ -245,6 +266,7 @@ LABEL_TABLES = {
     "DETAIL_LABELS": DETAIL_LABELS, "USER_STATE_LABELS": USER_STATE_LABELS,
     "WIZARD_STEP_LABELS": WIZARD_STEP_LABELS, "MESSAGE_KIND_LABELS": MESSAGE_KIND_LABELS,
     "RESULT_CODE_LABELS": RESULT_CODE_LABELS, "ACCESS_STATUS_LABELS": ACCESS_STATUS_LABELS,
+    "REASON_LABELS": REASON_LABELS,
 }
 # The table of a dossier field's values (timeline, audit details, CSV).
 VALUE_TABLES = {
@@ -252,6 +274,7 @@ VALUE_TABLES = {
     "end_reason": CEASE_REASON_LABELS, "decision_reason": DECISION_REASON_LABELS,
     "profile": PROFILE_LABELS, "task_type": TASK_LABELS, "applications": APPLICATION_LABELS,
     "step": WIZARD_STEP_LABELS, "cancelled_type": ACTION_LABELS,
+    "reason": REASON_LABELS,
 }
 
 
@@ -308,6 +331,8 @@ def show_value(name: str, value) -> str:
             return format_money(Decimal(str(value)))
         except ArithmeticError:
             return str(value)
+    if name == "language" and value in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[value]
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if isinstance(value, dict):

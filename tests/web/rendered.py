@@ -22,6 +22,7 @@ WORDS = {
     "en": {"the", "and", "with", "please", "your", "this", "which", "from", "been", "should",
            "would", "could", "were", "there", "their", "cannot", "yet", "not", "has", "have",
            "will", "enter", "choose", "show", "shown", "page", "search", "back", "next",
+           "unknown", "expired", "longer", "username",
            "none", "yes", "no"},
     "fr": {"les", "une", "et", "est", "pour", "avec", "vous", "votre", "dans",
            "sur", "aucun", "aucune", "être", "été", "cette", "oui", "non"},
@@ -95,8 +96,8 @@ def codes() -> tuple[set, set]:
                 continue
             if code.isupper() or "_" in code or "." in code:
                 words.add(code)
-            elif code.islower():  # "Request" (a message kind) is also an English word
-                whole.add(code)
+            elif code.islower() and " " not in code:  # "Request" is an English word too,
+                whole.add(code)                        # "unknown username" its own label
     return words, whole
 
 

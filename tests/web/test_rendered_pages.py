@@ -71,6 +71,7 @@ def _traces(make_client, language):
     submit_request(visitor)
     refused = make_client()
     refused.post("/login", data={"username": "stts1.alpha", "password": "wrong"})
+    refused.post("/login", data={"username": "nobody.alpha", "password": "wrong"})
 
 
 def _category(n):
