@@ -83,6 +83,7 @@ def test_filters_stay_in_the_url_and_htmx_gets_the_figures_only(built, client):
     assert fragment.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith('<div id="stats-figures"')
     assert "From January 2024 to June 2024." in text_of(fragment)
+    assert "A batch holds every category and service" in text_of(fragment)
 
 
 def test_bad_filters_are_refused_without_error(built, client):

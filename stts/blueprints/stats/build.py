@@ -183,6 +183,9 @@ def xml_chart(scope) -> Chart:
                 "%(whole)s batches rejected as a whole.", batches=number(total["batches"]),
                 accepted=number(total["accepted"]), rejected=number(total["rejected"]),
                 whole=number(total["batches_rejected"]))
+    if scope.category or scope.service:
+        summary += " " + _("A batch holds every category and service: these figures are "
+                           "the whole company's.")
     svg = None
     if weeks:
         svg = line_chart("xml", [w["week"] for w in weeks], [
