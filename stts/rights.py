@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Institution back-office.
     "backoffice.home": frozenset({"ACCESS_AGENT", "CASE_HANDLER", "AUDITOR"}),
     "backoffice.access_requests": frozenset({"ACCESS_AGENT"}),
+    "backoffice.unlock": frozenset({"ACCESS_AGENT"}),
     "backoffice.review": frozenset({"CASE_HANDLER"}),
     "backoffice.register_feed": frozenset({"CASE_HANDLER"}),
     "backoffice.audit": frozenset({"AUDITOR"}),

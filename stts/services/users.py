@@ -243,6 +243,17 @@ def unlock_account(user: User, *, actor: User | None, reason: str) -> None:
                              "locked_permanently": user.locked_permanently})
 
 
+def agent_unlock(agent: User, username: str, reason: str) -> User:
+    """The institution's access agent lifts the lockout of a local manager or of an
+    institution user (the accounts no local manager of the same company can unlock)."""
+    user = User.get_or_none(User.username == (username or "").strip())
+    if user is None or not (user.is_local_manager or not user.company.is_operator):
+        raise ServiceError(_l("Only a local manager or a member of the institution can be "
+                              "unlocked here; other users are unlocked by their local manager."))
+    unlock_account(user, actor=agent, reason=reason)
+    return user
+
+
 def delete_user(manager: User, user_id) -> str:
     """Delete a user; the username is retired for good and the audit trail keeps the history.
     Returns the deleted username."""

@@ -172,3 +172,36 @@ def test_operator_unlocks_from_the_command_line_with_a_reason(app, client):
                                       & (AuditEvent.object_id == str(user.id))).get()
     assert "call 4711" in str(event.details)
     assert attempt(client, "stts1.beta", DEMO_PASSWORD).status_code == 302
+
+
+def _waiting(username):
+    user = User.get(User.username == username)
+    return LoginThrottle.select().where(
+        (LoginThrottle.user == user.id) & LoginThrottle.locked_until.is_null(False)).exists()
+
+
+def test_the_access_agent_unlocks_a_local_manager_and_institution_staff(client, make_client):
+    for username in ("lm.gamma", "handler.bipt", "stts1.gamma"):
+        for _ in range(5):
+            attempt(make_client(), username, "wrong password number")
+        assert _waiting(username)
+    login(client, "agent.bipt")
+    assert client.post("/backoffice/unlock", data={"username": "lm.gamma"}).status_code == 422
+    for username in ("lm.gamma", "handler.bipt"):
+        done = client.post("/backoffice/unlock",
+                           data={"username": username, "reason": "phoned the helpdesk"})
+        assert done.status_code == 302
+        assert not _waiting(username)
+        event = AuditEvent.select().where(
+            (AuditEvent.action == "user.unlocked")
+            & (AuditEvent.object_id == str(User.get(User.username == username).id))).get()
+        assert event.actor_username == "agent.bipt" and "phoned the helpdesk" in event.details
+    # An operator's ordinary user is their local manager's business.
+    refused = client.post("/backoffice/unlock",
+                          data={"username": "stts1.gamma", "reason": "phoned"})
+    assert refused.status_code == 422 and _waiting("stts1.gamma")
+
+
+def test_only_the_access_agent_reaches_the_unlock_page(client):
+    login(client, "handler.bipt")
+    assert client.get("/backoffice/unlock").status_code == 403

@@ -3,5 +3,5 @@ feed, the yearly check, the audit trail.
 
 Importing the package registers its views on ``bp``.
 """
-from stts.blueprints.backoffice import access_requests, audit, register, review, views  # noqa: F401 (the views)
+from stts.blueprints.backoffice import access_requests, audit, register, review, unlock, views  # noqa: F401 (the views)
 from stts.blueprints.backoffice.blueprint import bp  # noqa: F401

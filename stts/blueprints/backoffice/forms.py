@@ -129,3 +129,10 @@ class AuditFilterForm(Form):
 
 class VerifyForm(Form):
     pass
+
+
+class UnlockForm(Form):
+    username = StringField(_l("Username"), validators=[
+        InputRequired(_l("Give the username.")), Length(max=64)])
+    reason = TextAreaField(_l("Reason of the unlock"), validators=[
+        InputRequired(_l("Give the reason for the unlock.")), Length(max=500)])
