@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import stts.worker.tasks  # noqa: F401 (declares every background task)
-from stts import assets, auth, db, errors, i18n, identifiers, input_guard, uploads
+from stts import assets, auth, db, errors, i18n, identifiers, input_guard, ratelimit, uploads
 from stts.blueprints.api import bp as api_bp
 from stts.blueprints.auth import bp as auth_bp
 from stts.blueprints.backoffice import bp as backoffice_bp
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     worker.init_app(app)
     auth.init_app(app)
     _register_blueprints(app)
+    ratelimit.init_app(app)
     errors.init_app(app)
     _register_headers(app)
     app.jinja_env.globals["can"] = can

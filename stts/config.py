@@ -30,6 +30,14 @@ LOGIN_ACCOUNT_FAILURES_BEFORE_WAIT = 20
 # Failures and the growth of the wait are forgotten after this quiet time.
 LOGIN_FAILURE_RESET = timedelta(hours=12)
 
+# Rate limits on the public pages and the first login (stts.ratelimit), per client address
+# and per enterprise number. Counters shared by every worker: a SQLite file in the instance
+# folder by default, or RATELIMIT_STORAGE_URI = "redis://host:6379/1" for several machines.
+RATELIMIT_PUBLIC_GET = "120 per minute"
+RATELIMIT_PUBLIC_POST = "30 per minute;300 per day"
+RATELIMIT_PER_ENTERPRISE = "20 per hour"
+RATELIMIT_STORAGE_URI = None
+
 # Passwords.
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 
 import psycopg2
 import pytest
@@ -34,6 +35,7 @@ _passwords._DUMMY_HASH = _passwords._hasher.hash("not a password")
 from stts.app import create_app  # noqa: E402
 from stts.db import database  # noqa: E402
 from stts.demo import DEMO_PASSWORD  # noqa: E402
+from stts.ratelimit import limiter  # noqa: E402
 from stts.worker import worker  # noqa: E402
 
 PG_URL = os.environ.get("STTS_TEST_DATABASE_URL")
@@ -184,6 +186,12 @@ def session_app(live_database):
         "SECRET_KEY": "test-secret-key",
         "AUDIT_HMAC_KEY": "test-audit-key",
         "AUDIT_CHAIN_KEY": "test-chain-key",
+        # Generous limits for the suite; the abuse tests set their own (stts.ratelimit).
+        "RATELIMIT_PUBLIC_GET": "100000 per minute",
+        "RATELIMIT_PUBLIC_POST": "100000 per minute",
+        "RATELIMIT_PER_ENTERPRISE": "100000 per minute",
+        "RATELIMIT_STORAGE_URI": "sqlite-shared://" + os.path.join(
+            tempfile.mkdtemp(prefix="stts-ratelimit-"), "ratelimit.sqlite"),
         "SESSION_COOKIE_SECURE": False,
         **live_database,
     })
@@ -203,6 +211,7 @@ def app(session_app, db_config, tmp_path):
     # A test that built an application of its own left the database proxy on it.
     database.initialize(application.extensions["stts_database"])
     worker.init_app(application)
+    limiter.reset()
     with application.app_context():
         database.connect(reuse_if_open=True)
         yield application

@@ -1,0 +1,149 @@
+"""Rate limits on everything reachable without an account (and the first login): per client
+address, and per enterprise number where a request names one. Answered by the translated 429
+page with ``Retry-After`` (stts.errors).
+
+The counters must hold across every worker of every node, so they never live in one process:
+Redis when ``RATELIMIT_STORAGE_URI`` names it (several machines), otherwise a small SQLite
+file in the instance folder that every gunicorn worker of the machine shares.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from urllib.parse import urlparse
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from limits.storage import Storage
+
+from stts.identifiers import InvalidIdentifier, clean_enterprise_number
+
+
+class SharedFileStorage(Storage):
+    """Fixed-window counters in a SQLite file: one atomic UPSERT per hit, so the workers of
+    one machine share every limit (``sqlite-shared:///path/to/file``)."""
+
+    STORAGE_SCHEME = ["sqlite-shared"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.path = urlparse(uri).path
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS hits (key TEXT PRIMARY KEY, value INTEGER NOT NULL,"
+                " expires_at REAL NOT NULL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._connect() as connection:
+            row = connection.execute(
+                "INSERT INTO hits (key, value, expires_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                " value = CASE WHEN hits.expires_at <= ? THEN excluded.value"
+                "         ELSE hits.value + excluded.value END,"
+                " expires_at = CASE WHEN hits.expires_at <= ? THEN excluded.expires_at"
+                "         ELSE hits.expires_at END "
+                "RETURNING value", (key, amount, now + expiry, now, now)).fetchone()
+        return int(row[0])
+
+    def get(self, key: str) -> int:
+        with self._connect() as connection:
+            row = connection.execute("SELECT value FROM hits WHERE key = ? AND expires_at > ?",
+                                     (key, time.time())).fetchone()
+        return int(row[0]) if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        with self._connect() as connection:
+            row = connection.execute("SELECT expires_at FROM hits WHERE key = ?",
+                                     (key,)).fetchone()
+        return float(row[0]) if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self._connect() as connection:
+                connection.execute("SELECT 1")
+        except sqlite3.Error:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self._connect() as connection:
+            return connection.execute("DELETE FROM hits").rowcount
+
+    def clear(self, key: str) -> None:
+        with self._connect() as connection:
+            connection.execute("DELETE FROM hits WHERE key = ?", (key,))
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _enterprise_number() -> str | None:
+    raw = request.form.get("enterprise_number") if request.method == "POST" else None
+    if not raw:
+        return None
+    try:
+        return clean_enterprise_number(raw)
+    except InvalidIdentifier:
+        return None
+
+
+def _enterprise_key() -> str:
+    return f"enterprise:{_enterprise_number()}"
+
+
+limiter = Limiter(key_func=client_address, strategy="fixed-window", headers_enabled=True)
+
+# Reachable without being logged in in the ordinary sense: the first login is the step right
+# after a provisional password.
+EXTRA_LIMITED = {"auth.first_login"}
+
+
+def storage_uri(app) -> str:
+    return app.config.get("RATELIMIT_STORAGE_URI") or "sqlite-shared://" + os.path.join(
+        app.instance_path, "ratelimit.sqlite")
+
+
+def init_app(app) -> None:
+    """After the blueprints: put the limits on every public view."""
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint == "static" or not (
+                getattr(view, "stts_access", None) == "public" or endpoint in EXTRA_LIMITED):
+            continue
+        app.view_functions[endpoint] = _limited(view)
+
+
+_LIMITED: dict = {}
+
+
+def _limited(view):
+    """The view with its limits, built once per view function: the limiter registers limits
+    by the function's name, so a second application must reuse them, not add them again."""
+    if view in _LIMITED:
+        return _LIMITED[view]
+    limited = limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC_GET"],
+                            methods=["GET", "HEAD"])(view)
+    limited = limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC_POST"],
+                            methods=["POST"])(limited)
+    limited = limiter.limit(lambda: current_app.config["RATELIMIT_PER_ENTERPRISE"],
+                            key_func=_enterprise_key, methods=["POST"],
+                            exempt_when=lambda: _enterprise_number() is None)(limited)
+    limited.stts_access = getattr(view, "stts_access", None)
+    _LIMITED[view] = limited
+    return limited
