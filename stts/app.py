@@ -12,7 +12,18 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 import stts.worker.tasks  # noqa: F401 (declares every background task)
-from stts import assets, auth, db, errors, i18n, identifiers, input_guard, ratelimit, uploads
+from stts import (
+    assets,
+    auth,
+    db,
+    errors,
+    i18n,
+    identifiers,
+    input_guard,
+    once,
+    ratelimit,
+    uploads,
+)
 from stts.blueprints.api import bp as api_bp
 from stts.blueprints.auth import bp as auth_bp
 from stts.blueprints.backoffice import bp as backoffice_bp
@@ -48,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     input_guard.init_app(app)
     uploads.init_app(app)
     csrf.init_app(app)
+    once.init_app(app)  # after CSRF: a forged post never marks a token used
     i18n.init_app(app)
     db.init_app(app)
     worker.init_app(app)

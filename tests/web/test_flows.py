@@ -256,3 +256,52 @@ def test_household_member_gets_one_path_from_lookup_request_and_transfer(client)
         assert path in page
         assert "Use Request" not in page and 'href="/desk/transfer?national_number' not in page
     assert Dossier.select().count() == count
+
+
+# --- no double actions ---------------------------------------------------------------------------
+
+def _once_of(page: str, action: str) -> str:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    return re.search(r'name="_once" value="([^"]+)"', form.group(0)).group(1)
+
+
+def test_a_reloaded_new_password_post_issues_no_second_password(client):
+    from stts.models import User
+
+    login(client, "lm.alpha")
+    target = User.get(User.username == "stts1.alpha")
+    page = client.get(f"/console/users/{target.id}").get_data(as_text=True)
+    action = f"/console/users/{target.id}/password"
+    token = _once_of(page, action)
+    first = client.post(action, data={"_once": token})
+    assert first.status_code == 200 and "Provisional password" in text_of(first)
+    issued = User.get_by_id(target.id).password_hash
+    again = client.post(action, data={"_once": token},
+                        headers={"Referer": f"http://localhost/console/users/{target.id}"})
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith(f"/console/users/{target.id}")
+    assert User.get_by_id(target.id).password_hash == issued
+    assert "already sent" in text_of(client.get(again.headers["Location"]))
+
+
+def test_a_reloaded_technical_account_post_creates_no_second_account(client):
+    from stts.models import TechnicalAccount
+
+    login(client, "lm.alpha")
+    page = client.get("/console/xml").get_data(as_text=True)
+    token = _once_of(page, "/console/xml/accounts")
+    before = TechnicalAccount.select().count()
+    assert client.post("/console/xml/accounts", data={"_once": token, "name": "Billing"}
+                       ).status_code == 201
+    again = client.post("/console/xml/accounts", data={"_once": token, "name": "Billing"},
+                        headers=HX)
+    assert again.status_code == 200 and again.headers["HX-Redirect"]
+    assert TechnicalAccount.select().count() == before + 1
+
+
+def test_every_posting_form_carries_a_fresh_one_time_token(client):
+    login(client, "lm.alpha")
+    first = client.get("/console/users/new").get_data(as_text=True)
+    second = client.get("/console/users/new").get_data(as_text=True)
+    tokens = re.findall(r'name="_once" value="([^"]+)"', first)
+    assert tokens and set(tokens).isdisjoint(re.findall(r'name="_once" value="([^"]+)"', second))

@@ -65,3 +65,94 @@
     if (bar) { bar.value = Math.round(event.detail.loaded / event.detail.total * 100); }
   });
 })();
+
+// --- feedback: busy states, no double submits, focus into new content after a swap ---
+(function () {
+  "use strict";
+  var SLOW_MS = 300;
+
+  function controls(form) {
+    return form ? form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]") : [];
+  }
+
+  function busy(form) {
+    if (!form || form.getAttribute("aria-busy") === "true") { return; }
+    form.setAttribute("aria-busy", "true");
+    controls(form).forEach(function (button) { button.disabled = true; });
+    // Progress shows only for a request that lasts: a quick answer does not flicker.
+    form._sttsSlow = window.setTimeout(function () { form.classList.add("is-busy"); }, SLOW_MS);
+  }
+
+  function idle(form) {
+    if (!form) { return; }
+    window.clearTimeout(form._sttsSlow);
+    form.removeAttribute("aria-busy");
+    form.classList.remove("is-busy");
+    controls(form).forEach(function (button) { button.disabled = false; });
+  }
+
+  function postingForm(event) {
+    var elt = event.detail && event.detail.elt;
+    var verb = event.detail && event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (!elt || !verb || verb === "get") { return null; }
+    return elt.tagName === "FORM" ? elt : elt.closest("form");
+  }
+
+  // htmx posts: the form's buttons are disabled while the request runs (a second click
+  // sends nothing), aria-busy tells assistive technology, progress shows after 300 ms.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    busy(postingForm(event));
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    idle(postingForm(event));
+  });
+
+  // Plain posts (no script on the form, or htmx off): the same, once the browser has
+  // taken the submitter's value (disabling it before would drop it from the data).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.hasAttribute("hx-post") && !form.hasAttribute("hx-disable")) {
+      return;
+    }
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") { return; }
+    window.setTimeout(function () { busy(form); }, 0);
+  });
+  // Back to a page kept by the browser: its forms are not busy any more.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy=true]").forEach(idle);
+  });
+
+  // Focus follows new content: after a swap triggered by a form, a button or a link, focus
+  // moves into what was inserted (the first invalid field, else the error summary, else the
+  // first control), so the next Tab does not start again from the top of the page. Swaps
+  // triggered while typing (live search, inline checks) leave the focus where it is; the
+  // wizard focuses its own heading.
+  var pending = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var target = event.detail.target;
+    pending = null;
+    if (!elt || !target || target.id === "wizard") { return; }
+    if (elt.tagName === "INPUT" || elt.tagName === "SELECT" || elt.tagName === "TEXTAREA") { return; }
+    pending = {id: target.id, parent: target.parentElement};
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!pending) { return; }
+    var box = (pending.id && document.getElementById(pending.id)) || pending.parent;
+    pending = null;
+    if (!box) { return; }
+    var into = box.querySelector("[aria-invalid=true]") ||
+      box.querySelector(".banner-error, [role=alert]") ||
+      box.querySelector("[data-focus]") ||
+      box.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])") ||
+      box.querySelector("button:not([disabled]), a[href]");
+    if (into && into.matches(".banner, [role=alert], p, div, [data-focus]") && !into.hasAttribute("tabindex")) {
+      into.setAttribute("tabindex", "-1");
+    }
+    if (!into) {
+      into = box;
+      if (!box.hasAttribute("tabindex")) { box.setAttribute("tabindex", "-1"); }
+    }
+    into.focus();
+  });
+})();
