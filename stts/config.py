@@ -53,6 +53,12 @@ XML_MAX_BYTES = 64 * 1024 * 1024  # a batch of structured messages
 XML_MAX_MESSAGES = 200_000
 XML_GROUP_SIZE = 200  # messages committed together
 XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed worker)
+# Retention (docs/xml.md): a batch file is deleted as soon as its batch is finished (DONE or
+# REJECTED, its response written); the response file is kept this many days, then deleted
+# by the daily ``xml.purge`` task. Each company may keep at most XML_COMPANY_QUOTA_BYTES of
+# files (batches waiting to be processed and responses kept); an upload beyond is refused.
+XML_RESPONSE_RETENTION_DAYS = 90
+XML_COMPANY_QUOTA_BYTES = 256 * 1024 * 1024
 
 # Statistics: the review service level counts files decided within this many days.
 REVIEW_DEADLINE_DAYS = 30

@@ -64,6 +64,12 @@ def refresh_statistics():
     return {"dossiers": refresh.dossiers, "actions": refresh.actions}
 
 
+@worker.periodic_task("xml.purge", crontab(minute="41", hour="3"))
+def purge_xml_files():
+    """Retention of structured-message files (docs/xml.md), every night."""
+    return xml_processing.purge_files()
+
+
 @worker.periodic_task("audit.checkpoint", crontab(minute="*/5"))
 def checkpoint_audit_trail():
     """Anchor the audit chain's head outside the database (a signed file) every 5 minutes."""

@@ -5,9 +5,11 @@ import os
 import secrets
 
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 
 from stts.db import database, utcnow
 from stts.models import XmlBatch, XmlMessageResult
+from stts.models.xml import FINISHED_STATES
 from stts.pagination import Page, paginate
 from stts.services import Conflict, NotFound, ServiceError, parse_id
 from stts.services.audit import record_event
@@ -71,6 +73,18 @@ def receive_batch(stream, *, user=None, account=None, language: str | None = Non
     if size == 0:
         os.unlink(file_path(name))
         raise BatchRefused(_l("The file is empty."), code="empty")
+    quota = setting("XML_COMPANY_QUOTA_BYTES")
+    if stored_bytes(company_id) + size > quota:
+        os.unlink(file_path(name))
+        record_event("xml.batch_refused", actor=user, address=address, company_id=company_id,
+                     object_type="xml_batch", result="refused", reason="quota_exceeded",
+                     size=size, technical_account=getattr(account, "id", None))
+        raise BatchRefused(
+            _l("Your company's storage for structured messages is full (%(mb)s MB: batches "
+               "waiting to be processed and responses kept %(days)s days). Send the file "
+               "again once earlier batches are processed or their responses have expired.",
+               mb=quota // (1024 * 1024), days=setting("XML_RESPONSE_RETENTION_DAYS")),
+            code="quota_exceeded")
     with database.atomic():
         batch = XmlBatch.create(
             company=company_id, sender=user.id if user is not None else None,
@@ -85,6 +99,23 @@ def receive_batch(stream, *, user=None, account=None, language: str | None = Non
     if enqueue:
         worker.enqueue("xml.process_batch", batch.id)
     return XmlBatch.get_by_id(batch.id)
+
+
+def stored_bytes(company_id: int) -> int:
+    """What the company's files take now: batch files not processed yet (a finished batch's
+    file is deleted) and the response files still kept."""
+    pending = (XmlBatch.select(fn.COALESCE(fn.SUM(XmlBatch.file_size), 0))
+               .where((XmlBatch.company == company_id)
+                      & XmlBatch.state.not_in(FINISHED_STATES)).scalar())
+    responses = 0
+    for (name,) in (XmlBatch.select(XmlBatch.response_name)
+                    .where((XmlBatch.company == company_id)
+                           & XmlBatch.response_name.is_null(False)).tuples()):
+        try:
+            responses += os.path.getsize(file_path(name))
+        except OSError:
+            continue
+    return int(pending or 0) + responses
 
 
 def get_batch(company_id: int, batch_id) -> XmlBatch:
@@ -107,6 +138,9 @@ def list_batches(user, page: int = 1) -> Page:
 def response_path(company_id: int, batch_id) -> tuple[XmlBatch, str]:
     """The response file of a finished batch; Conflict while it is still being processed."""
     batch = get_batch(company_id, batch_id)
+    if batch.finished and not batch.response_name:
+        raise NotFound(_l("The response of this batch is no longer kept (responses are kept "
+                          "%(days)s days).", days=setting("XML_RESPONSE_RETENTION_DAYS")))
     if not batch.finished or not batch.response_name:
         raise Conflict(_l("The batch is still being processed: its response is not ready."))
     return batch, file_path(batch.response_name)

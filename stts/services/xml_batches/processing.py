@@ -6,6 +6,7 @@ worker's lease runs out and the batch is resumed after its last committed group.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import timedelta
 
@@ -78,6 +79,7 @@ def process_batch(batch_id: int) -> XmlBatch | None:
     finally:
         lease.release()
     if batch.finished:
+        remove_batch_file(batch)
         worker.enqueue("mail.deliver")
     return XmlBatch.get_by_id(batch_id)
 
@@ -243,6 +245,41 @@ def _notify(batch: XmlBatch) -> None:
                  "whole; nothing was applied.\nReason: %(error)s",
                  name=name, id=batch.id, sender=batch.sender_name, error=thaw(batch.error))
     queue_mail(company.xml_result_email, subject, body)
+
+
+def remove_batch_file(batch: XmlBatch) -> bool:
+    """Delete a finished batch's file (full of national numbers): its response and its
+    per-message results are what is kept. True when a file was deleted."""
+    try:
+        os.unlink(file_path(batch.file_name))
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def purge_files(now=None) -> dict:
+    """The daily retention job: batch files of finished batches still on disk (a worker that
+    died between the end and the deletion) and response files older than
+    XML_RESPONSE_RETENTION_DAYS are deleted; the batch keeps its counts and results."""
+    now = now or utcnow()
+    files = 0
+    for batch in XmlBatch.select().where(XmlBatch.state.in_(FINISHED_STATES)).iterator():
+        files += remove_batch_file(batch)
+    limit = now - timedelta(days=setting("XML_RESPONSE_RETENTION_DAYS"))
+    expired = list(XmlBatch.select(XmlBatch.id, XmlBatch.response_name, XmlBatch.company)
+                   .where(XmlBatch.state.in_(FINISHED_STATES)
+                          & XmlBatch.response_name.is_null(False)
+                          & (XmlBatch.finished_at < limit)))
+    for batch in expired:
+        try:
+            os.unlink(file_path(batch.response_name))
+        except FileNotFoundError:
+            pass
+        XmlBatch.update(response_name=None).where(XmlBatch.id == batch.id).execute()
+    if files or expired:
+        record_event("xml.files_purged", actor=None, object_type="xml_batch",
+                     batch_files=files, responses=len(expired))
+    return {"batch_files": files, "responses": len(expired)}
 
 
 def resume_stale_batches(older_than: timedelta = timedelta(minutes=2)) -> list[int]:
