@@ -70,7 +70,9 @@ def test_uploaded_filename_is_ignored_and_file_is_outside_the_web_root(app, clie
     assert response.status_code == 303
     batch = XmlBatch.select().order_by(XmlBatch.id.desc()).first()
     assert "evil" not in batch.file_name and "/" not in batch.file_name
-    stored = os.path.realpath(os.path.join(app.instance_path, "xml", batch.file_name))
+    # Processed at once here: the batch file is gone (retention), its response is kept.
+    assert not os.path.exists(os.path.join(app.instance_path, "xml", batch.file_name))
+    stored = os.path.realpath(os.path.join(app.instance_path, "xml", batch.response_name))
     assert os.path.exists(stored)
     assert not stored.startswith(os.path.realpath(app.static_folder) + os.sep)
     assert not stored.startswith(os.path.realpath(app.root_path) + os.sep)

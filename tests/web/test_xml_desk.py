@@ -305,7 +305,9 @@ def test_uploaded_file_stored_under_random_name(app, login_as):
     client = login_as("lm.alpha")
     batch = XmlBatch.get_by_id(_send(client, batch_xml(request_msg("fn-1", 29))).id)
     assert "anything" not in batch.file_name and len(batch.file_name) == 36
-    assert os.path.exists(os.path.join(app.instance_path, "xml", batch.file_name))
+    assert batch.state == "DONE"  # processed at once here: the batch file is already deleted
+    assert not os.path.exists(os.path.join(app.instance_path, "xml", batch.file_name))
+    assert os.path.exists(os.path.join(app.instance_path, "xml", batch.response_name))
 
 
 def test_upload_too_large_is_413(app, login_as):

@@ -56,7 +56,7 @@ def test_the_daily_job_purges_old_responses_and_left_over_files(app, login_as):
     assert XmlBatch.get_by_id(old.id).response_name is None
     assert AuditEvent.select().where(AuditEvent.action == "xml.files_purged").exists()
     client = login_as("lm.alpha")
-    assert client.get(f"/desk/xml/batches/{old.id}/response.xml").status_code == 404
+    assert client.get(f"/desk/xml/batches/{old.id}/response.xml").status_code == 409
     page = text_of(client.get(f"/desk/xml/batches/{old.id}"))
     assert "no longer kept" in page and "response.xml" not in page
     assert purge_xml_files() == {"batch_files": 0, "responses": 0}

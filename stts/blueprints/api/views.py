@@ -106,7 +106,8 @@ def batch_response(batch_id):
     except NotFound as error:
         return api_error(404, "not_found", error.message)
     except Conflict as error:
-        return api_error(409, "not_ready", error.message)
+        code = "expired" if isinstance(error, service.ResponseExpired) else "not_ready"
+        return api_error(409, code, error.message)
     return send_file(path, mimetype="application/xml", as_attachment=True,
                      download_name=f"stts-batch-{batch.id}-response.xml")
 

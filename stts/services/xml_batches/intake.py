@@ -32,6 +32,10 @@ class BatchRefused(ServiceError):
         self.column = column
 
 
+class ResponseExpired(Conflict):
+    """The batch is finished but its response was deleted by the retention job."""
+
+
 def _store(stream) -> tuple[str, int]:
     """Copy ``stream`` in chunks to a new random file; the uploaded name is ignored."""
     name = secrets.token_hex(16) + ".xml"
@@ -139,7 +143,7 @@ def response_path(company_id: int, batch_id) -> tuple[XmlBatch, str]:
     """The response file of a finished batch; Conflict while it is still being processed."""
     batch = get_batch(company_id, batch_id)
     if batch.finished and not batch.response_name:
-        raise NotFound(_l("The response of this batch is no longer kept (responses are kept "
+        raise ResponseExpired(_l("The response of this batch is no longer kept (responses are kept "
                           "%(days)s days).", days=setting("XML_RESPONSE_RETENTION_DAYS")))
     if not batch.finished or not batch.response_name:
         raise Conflict(_l("The batch is still being processed: its response is not ready."))
