@@ -21,6 +21,7 @@ from stts import (
     identifiers,
     input_guard,
     once,
+    proxies,
     ratelimit,
     uploads,
 )
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     _register_blueprints(app)
     ratelimit.init_app(app)
+    proxies.init_app(app)
     errors.init_app(app)
     _register_headers(app)
     app.jinja_env.globals["can"] = can

@@ -37,6 +37,9 @@ RATELIMIT_PUBLIC_GET = "120 per minute"
 RATELIMIT_PUBLIC_POST = "30 per minute;300 per day"
 RATELIMIT_PER_ENTERPRISE = "20 per hour"
 RATELIMIT_STORAGE_URI = None
+# The load balancer's address(es), comma separated: only they may set X-Forwarded-For
+# (stts.proxies). Empty: the peer's address is the client's.
+FORWARDED_ALLOW_IPS = ""
 
 # Passwords.
 PASSWORD_MIN_LENGTH = 12
