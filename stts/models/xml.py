@@ -66,6 +66,7 @@ class XmlMessageResult(BaseModel):
     company = ForeignKeyField(Company, on_delete="RESTRICT")
     batch = ForeignKeyField(XmlBatch, backref="results", on_delete="CASCADE")
     seq = IntegerField()  # position of the message in its batch (1-based)
+    line = IntegerField(null=True)  # where the message starts in the batch file
     message_id = CharField(max_length=64)
     kind = CharField(max_length=16)
     code = CharField(max_length=12)

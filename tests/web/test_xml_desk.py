@@ -327,3 +327,18 @@ def test_schemas_are_public(client):
         assert response.status_code == 200
         etree.XMLSchema(etree.fromstring(response.data))
     assert client.get("/xml/schema/other.xsd").status_code == 404
+
+
+def test_each_refused_message_shows_the_line_where_it_starts(app, login_as):
+    enable_xml()
+    client = login_as("lm.alpha")
+    content = batch_xml(request_msg("ln-1", 22), cease_msg("ln-2", 999999))
+    text = content.decode() if isinstance(content, bytes) else content
+    expected = next(number for number, line in enumerate(text.splitlines(), start=1)
+                    if 'messageId="ln-2"' in line)
+    batch = _send(client, content)
+    row = XmlMessageResult.get(XmlMessageResult.message_id == "ln-2")
+    assert row.line == expected > 1
+    page = client.get(f"/desk/xml/batches/{batch.id}").get_data(as_text=True)
+    refusals = page[page.index('id="batch-refusals"'):]
+    assert f"<td>{row.seq}</td><td>{expected}</td><td>ln-2</td>" in refusals

@@ -142,7 +142,7 @@ def _accepted_text(dossier) -> str:
 
 def _apply_one(batch: XmlBatch, sender, message) -> XmlMessageResult:
     """One message in its own savepoint, its result row in the same savepoint."""
-    row = dict(company=batch.company_id, batch=batch.id, seq=message.seq,
+    row = dict(company=batch.company_id, batch=batch.id, seq=message.seq, line=message.line,
                message_id=message.message_id, kind=message.kind, created_at=utcnow())
     try:
         with database.atomic():
