@@ -56,6 +56,9 @@ XML_MAX_BYTES = 64 * 1024 * 1024  # a batch of structured messages
 XML_MAX_MESSAGES = 200_000
 XML_GROUP_SIZE = 200  # messages committed together
 XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed worker)
+# A group's transaction also ends after this many seconds (0: only by size), so that the
+# audit chain's lock and SQLite's write lock are never held long by one company's batch.
+XML_GROUP_SECONDS = 0.25
 # Retention (docs/xml.md): a batch file is deleted as soon as its batch is finished (DONE or
 # REJECTED, its response written); the response file is kept this many days, then deleted
 # by the daily ``xml.purge`` task. Each company may keep at most XML_COMPANY_QUOTA_BYTES of

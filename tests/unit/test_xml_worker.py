@@ -54,7 +54,8 @@ def test_killed_worker_resumes_exactly_once(app, tmp_path):
     for key in ("SQLITE_PATH", "DATABASE_URL"):
         if app.config.get(key):
             config[key] = app.config[key]
-    config.update(XML_GROUP_SIZE=20, XML_GROUP_PAUSE=0.05, INSTANCE=app.instance_path)
+    config.update(XML_GROUP_SIZE=20, XML_GROUP_PAUSE=0.05, XML_GROUP_SECONDS=0,
+                  INSTANCE=app.instance_path)
     worker = subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(config), str(batch.id)],
                               cwd=os.getcwd())
     deadline = time.monotonic() + 60
