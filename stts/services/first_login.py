@@ -12,6 +12,7 @@ from stts.models import User
 from stts.passwords import hash_password, password_problems, verify_password
 from stts.services import ServiceError
 from stts.services.audit import record_event
+from stts.services.authentication import LOGIN_REFUSED, register_failure, reserve_attempt
 from stts.services.sessions import end_all_sessions
 from stts.services.users import USERNAME_RE, username_available
 
@@ -23,8 +24,10 @@ class FirstLoginRefused(ServiceError):
 
 
 def complete_first_login(user: User, *, username: str, username_confirm: str, password: str,
-                         password_confirm: str, national_number: str) -> None:
-    """The local manager chooses the username (for good) and the password; every session ends."""
+                         password_confirm: str, national_number: str,
+                         address: str | None = None) -> None:
+    """The local manager chooses the username (for good) and the password; every session ends.
+    Wrong national numbers are counted like failed logins (per address and account)."""
     errors = {}
     username = (username or "").strip()
     if not USERNAME_RE.fullmatch(username) or username.startswith("lm-"):
@@ -47,7 +50,10 @@ def complete_first_login(user: User, *, username: str, username_confirm: str, pa
     except identifiers.InvalidIdentifier as invalid:
         errors["national_number"] = invalid.message
     else:
-        if not secrets.compare_digest(number, user.national_number):
+        if not reserve_attempt(user, address):
+            errors["national_number"] = LOGIN_REFUSED
+        elif not secrets.compare_digest(number, user.national_number):
+            register_failure(user, address)
             errors["national_number"] = _l("This is not the national register number given in "
                                            "the access request.")
     if errors:

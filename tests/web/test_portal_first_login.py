@@ -3,6 +3,7 @@ local manager"; afterwards the chosen username and password work, the provisiona
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from stts.db import utcnow
 from stts.models import AuditEvent, LoginSession, User
@@ -152,3 +153,22 @@ def test_agent_reissues_burnt_credentials(app, client, make_client, credentials)
     response = agent.post(f"/backoffice/access-requests/{row.id}/reissue",
                           data={"version": AccessRequest.get().version})
     assert response.status_code == 422
+
+
+def test_guessing_the_national_number_is_counted_like_failed_logins(client, credentials):
+    """The attack: unlimited guesses of the manager's national number at the first login."""
+    username, password = credentials
+    client.post("/login", data={"username": username, "password": password})
+    wrong = [f"85.07.30-{serial:03d}.{97 - (850730000 + serial) % 97:02d}"
+             for serial in range(40, 50)]
+    answers = [text_of(client.post("/first-login", data=_choice(national_number=number)))
+               for number in wrong[:6]]
+    assert all("not the national register number" in a for a in answers[:5])
+    # The sixth guess is not even checked: the wait has begun, and the right number waits too.
+    assert "not the national register number" not in answers[5]
+    refused = client.post("/first-login", data=_choice())
+    assert refused.status_code == 422
+    assert User.get(User.username == username).username_provisional
+    # Later, after the wait, the right number works.
+    with time_machine.travel(utcnow() + timedelta(minutes=2), tick=False):
+        assert client.post("/first-login", data=_choice()).status_code == 303

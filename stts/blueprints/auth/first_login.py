@@ -1,5 +1,5 @@
 """First login of a local manager: choose the username (for good) and the password."""
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,7 +27,7 @@ def first_login():
                 User.get_by_id(current_user.id), username=form.username.data,
                 username_confirm=form.username_confirm.data, password=form.password.data,
                 password_confirm=form.password_confirm.data,
-                national_number=form.national_number.data)
+                national_number=form.national_number.data, address=request.remote_addr)
         except FirstLoginRefused as refused:
             for name, message in refused.errors.items():
                 form[name].errors = [message]
