@@ -160,3 +160,35 @@ def test_postgresql_prepares_the_hot_statements_on_the_server(production):
         prepared = database.execute_sql(
             "SELECT statement FROM pg_prepared_statements").fetchall()
         assert any("login_session" in text and "token_hash" in text for (text,) in prepared)
+
+
+def test_a_pooled_connection_serves_any_thread(app, tmp_path):
+    """gunicorn's threaded workers and the job consumer's threads take connections from one
+    pool: a connection opened by one thread and handed back serves the next thread."""
+    import threading
+
+    from stts import config
+    from stts.db import make_database
+
+    pooled_config = {**app.config, "DATABASE_POOL_SIZE": config.DATABASE_POOL_SIZE}
+    fake = type("App", (), {"config": pooled_config, "instance_path": str(tmp_path)})()
+    pooled = make_database(fake)
+    seen, errors = [], []
+
+    def one_request():
+        try:
+            with pooled.connection_context():
+                seen.append(id(pooled.connection()))
+                pooled.execute_sql("SELECT 1")
+        except Exception as error:  # noqa: BLE001 — the assertion below names it
+            errors.append(error)
+
+    try:
+        for _ in range(3):
+            worker = threading.Thread(target=one_request)
+            worker.start()
+            worker.join()
+        assert errors == []
+        assert len(set(seen)) == 1  # one connection, reused by three threads
+    finally:
+        pooled.close_all()

@@ -95,7 +95,10 @@
     var elt = event.detail && event.detail.elt;
     var verb = event.detail && event.detail.requestConfig && event.detail.requestConfig.verb;
     if (!elt || !verb || verb === "get") { return null; }
-    return elt.tagName === "FORM" ? elt : elt.closest("form");
+    if (elt.tagName === "FORM") { return elt; }
+    // A field's own request (an inline check as the field is left) does not make its form
+    // busy: the click on "Continue" that left the field must still submit.
+    return elt.tagName === "BUTTON" || elt.type === "submit" ? elt.closest("form") : null;
   }
 
   // htmx posts: the form's buttons are disabled while the request runs (a second click
