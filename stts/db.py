@@ -66,7 +66,10 @@ def make_database(app):
         # Every transaction takes the write lock up front: a deferred transaction that reads
         # and then writes can fail at once with SQLITE_BUSY under concurrent writers.
         lock_type="IMMEDIATE",
-        **({"max_connections": pool, "stale_timeout": 300} if pool else {}),
+        # A pooled connection serves whichever thread takes it next (gunicorn's threaded
+        # workers, the job consumer's threads); the pool gives it to one thread at a time.
+        **({"max_connections": pool, "stale_timeout": 300, "check_same_thread": False}
+           if pool else {}),
     )
 
 
