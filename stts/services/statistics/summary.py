@@ -173,6 +173,9 @@ def rebuild(today: date | None = None) -> StatRefresh:
             StatRefresh.update(**values).where(StatRefresh.id == refresh.id).execute()
             for name, value in values.items():
                 setattr(refresh, name, value)
+    # Every row was replaced: the planner's statistics of the table are refreshed with it, or
+    # PostgreSQL plans the dashboards' reads from the figures of the table before.
+    database.execute_sql("ANALYZE stat_month")
     return refresh
 
 
