@@ -105,6 +105,7 @@ PROFILE_LABELS = {
 # Reasons the application writes into the audit trail and the timeline (a person's own
 # words are shown as typed).
 REASON_LABELS = {
+    "NATIONAL_REGISTER": _l("National Register"),
     "unknown username": _l("unknown username"),
     "blocked": _l("account blocked"),
     "locked": _l("account locked"),

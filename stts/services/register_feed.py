@@ -37,6 +37,10 @@ from stts.services.tasks import raise_task
 from stts.worker import worker
 from stts.worker.runner import LeaseLost, run_desk_job
 
+# The reason of the actions the feed records: a code, shown in the reader's language
+# (stts.labels.REASON_LABELS).
+REGISTER_REASON = "NATIONAL_REGISTER"
+
 KIND = "REGISTER_IMPORT"
 COLUMNS = ("event_id", "kind", "national_number", "date", "street", "postcode", "city")
 REQUIRED_COLUMNS = ("event_id", "kind", "national_number", "date")
@@ -165,7 +169,7 @@ def _apply_address(event: dict, beneficiary: Beneficiary, report: ImportReport) 
     Beneficiary.update(**new).where(Beneficiary.id == beneficiary.id).execute()
     for dossier in _live_dossiers(beneficiary):
         add_action(dossier, None, "ADDRESS_CHANGE", dossier.state, before=old, after=new,
-                    reason=f"National Register {event['date'].isoformat()}", company_id=None)
+                    reason=REGISTER_REASON, company_id=None)
         raise_task("ADDRESS_CHANGED", dossier, dossier.company_id,
                    details={"customer_number": dossier.customer_number, **new})
         audit("register.address_changed", dossier, None, event_id=event["event_id"])
@@ -183,7 +187,7 @@ def _apply_death(event: dict, beneficiary: Beneficiary, report: ImportReport) ->
                                          "end_reason": "DEATH"})
         after = snapshot(dossier, fields)
         add_action(dossier, None, "DEATH", state_before, before=before, after=after,
-                    reason=f"National Register {event['date'].isoformat()}", company_id=None)
+                    reason=REGISTER_REASON, company_id=None)
         details = {"customer_number": dossier.customer_number,
                    "phone_number": dossier.phone_number, "reason": "DEATH"}
         raise_task("TERMINATE_REDUCTION", dossier, dossier.company_id, details=details)

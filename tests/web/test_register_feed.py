@@ -189,3 +189,47 @@ def test_cli_import_register(app, tmp_path):
     assert "applied: 2" in result.output and "bad lines: 1" in result.output
     assert "line 5: The date must be YYYY-MM-DD." in result.output
     assert _dossier(DEMO["active_beta"]).state == "ENDED"
+
+
+@pytest.mark.parametrize("language, label", [("fr", "Registre national"),
+                                             ("nl", "Rijksregister"),
+                                             ("de", "Nationalregister"),
+                                             ("en", "National Register")])
+def test_feed_actions_read_in_the_operators_language(app, handler, language, label):
+    """The reason of the feed's actions is a code shown as its label, never English text
+    with an ISO date."""
+    import re
+
+    alpha = _dossier(DEMO["active_alpha"])
+    _upload(handler, FEED)
+    action = DossierAction.get((DossierAction.dossier == alpha.id)
+                               & (DossierAction.type == "ADDRESS_CHANGE"))
+    assert action.reason == "NATIONAL_REGISTER"
+    from stts.models import User
+
+    User.update(language=language).where(User.username == "stts3.alpha").execute()
+    operator = app.test_client()
+    login(operator, "stts3.alpha")
+    timeline = text_of(operator.get(f"/desk/dossiers/{alpha.id}"))
+    timeline = timeline[timeline.index("Rue Neuve 5") - 400:]
+    assert label in timeline
+    assert "NATIONAL_REGISTER" not in timeline
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", timeline)
+
+
+def test_earlier_feed_reasons_become_the_code(app):
+    """Actions recorded before the code existed ("National Register <ISO date>") are
+    converted by the migration; a person's own words are left as typed."""
+    import importlib
+
+    from stts.db import database
+
+    migration = importlib.import_module("stts.migrations.0016_register_reason_code")
+    first, second = DossierAction.select().order_by(DossierAction.id).limit(2)
+    DossierAction.update(reason="National Register 2026-11-01").where(
+        DossierAction.id == first.id).execute()
+    DossierAction.update(reason="National Register office called").where(
+        DossierAction.id == second.id).execute()
+    migration.up(None, database)
+    assert DossierAction.get_by_id(first.id).reason == "NATIONAL_REGISTER"
+    assert DossierAction.get_by_id(second.id).reason == "National Register office called"
