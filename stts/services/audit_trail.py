@@ -100,7 +100,11 @@ def search_events(criteria: AuditFilter, page: int = 1, size: int = PAGE_SIZE) -
         where &= AuditEvent.at < datetime.combine(criteria.date_to + timedelta(days=1), time.min)
     query = AuditEvent.select().where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     result = paginate(query, page, size)
-    ids = {e.company_id for e in result.rows if e.company_id}
+    for event in result.rows:
+        event.details_items = _details(event.details)
+    ids = {e.company_id for e in result.rows if e.company_id} | {
+        value for e in result.rows for key, value in e.details_items
+        if _names_a_company(key, value)}
     names = ({c.id: c.name for c in Company.select(Company.id, Company.name)
               .where(Company.id.in_(list(ids)))} if ids else {})
     users = {int(e.object_id) for e in result.rows
@@ -112,8 +116,15 @@ def search_events(criteria: AuditFilter, page: int = 1, size: int = PAGE_SIZE) -
         event.object_label = (usernames.get(int(event.object_id))
                               if event.object_type == "user" and (event.object_id or "").isdigit()
                               else None)
-        event.details_items = _details(event.details)
+        event.details_items = [(key, names.get(value, value) if _names_a_company(key, value)
+                                else value) for key, value in event.details_items]
     return result
+
+
+def _names_a_company(key: str, value) -> bool:
+    """A detail that holds a company's id (a transfer's ``from_company``, ``to_company``): the
+    page shows the company's name instead."""
+    return key.endswith("_company") and isinstance(value, int) and not isinstance(value, bool)
 
 
 def _details(raw: str) -> list[tuple[str, object]]:

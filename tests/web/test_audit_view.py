@@ -165,3 +165,21 @@ def test_verify_needs_the_csrf_token(client):
     response = client.post("/backoffice/audit/verify")
     assert response.status_code == 400  # the CSRF refusal, before the view runs
     assert not AuditEvent.select().where(AuditEvent.action == "audit.verify").exists()
+
+
+def test_a_transfer_names_both_operators(app, auditor):
+    """Details that hold a company's id show the company's name, never the bare id."""
+    from stts.demo_dossiers import DEMO
+
+    operator = app.test_client()
+    login(operator, "stts1.alpha")
+    response = operator.post("/desk/transfer", data={
+        "national_number": DEMO["active_beta"], "service": "MOBILE",
+        "phone_number": "0470 12 34 56", "customer_number": "A-AUDIT",
+        "tariff_formula": "Social mobile"})
+    assert response.status_code == 303
+    page = auditor.get("/backoffice/audit?action=dossier.transferred").get_data(as_text=True)
+    details = re.findall(r"<dd>(.*?)</dd>", page[page.index("audit-details"):])
+    assert "Belcom Beta" in details and "Telco Alpha" in details
+    for name in ("Belcom Beta", "Telco Alpha"):
+        assert str(_company(name).id) not in details
