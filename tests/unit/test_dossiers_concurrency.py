@@ -3,45 +3,18 @@
 Two operators requesting the same person (or two members of one household) at the same
 moment produce exactly one dossier; two people saving one dossier: one wins, one conflicts.
 Runs on SQLite and, with STTS_TEST_DATABASE_URL, on PostgreSQL."""
-import threading
-
 import pytest
 
 from stts.db import database
 from stts.demo_dossiers import DEMO, person
 from stts.models import Beneficiary, Dossier, User
 from stts.models.dossiers import CATEGORIES
-from stts.services import Conflict, ServiceError
+from stts.services import Conflict
 from stts.services.dossiers import changes, requesting
+from tests.concurrency import run_together
 
 COMMERCIAL = {"service": "FIXED", "phone_number": "+3222268888", "customer_number": "X-1",
               "tariff_formula": "Social"}
-
-
-def _run_together(app, calls):
-    """Run each callable in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        with app.app_context():
-            database.connect(reuse_if_open=True)
-            try:
-                barrier.wait(timeout=10)
-                results[index] = ("ok", call())
-            except ServiceError as error:
-                results[index] = ("refused", error)
-            except Exception as error:  # pragma: no cover - shown in the assertion
-                results[index] = ("error", repr(error))
-            finally:
-                database.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _users(*names):
@@ -54,7 +27,7 @@ def test_same_person_two_operators_one_dossier(app, attempt):
     nrn = person(n)
     alpha, beta = _users("stts1.alpha", "stts1.beta")
     data = {"national_number": nrn, "category": CATEGORIES[n % len(CATEGORIES)], **COMMERCIAL}
-    results = _run_together(app, [lambda: requesting.request_tariff(alpha, dict(data)),
+    results = run_together(app, [lambda: requesting.request_tariff(alpha, dict(data)),
                                   lambda: requesting.request_tariff(beta, dict(data))])
     kinds = sorted(kind for kind, _ in results)
     assert kinds == ["ok", "refused"], results
@@ -72,7 +45,7 @@ def test_same_household_two_operators_one_dossier(app):
         lambda: requesting.request_tariff(gamma, {"national_number": person(2003),
                                                "category": CATEGORIES[2003 % 6], **COMMERCIAL}),
     ]
-    results = _run_together(app, calls)
+    results = run_together(app, calls)
     assert sorted(kind for kind, _ in results) == ["ok", "refused"], results
     assert Dossier.select().where(Dossier.household_key == "H:HH002002").count() == 1
 
@@ -81,7 +54,7 @@ def test_two_editors_one_wins_one_conflicts(app):
     first, second = _users("stts1.alpha", "stts2.alpha")
     dossier = (Dossier.select().join(Beneficiary)
                .where(Beneficiary.national_number == DEMO["active_alpha"]).get())
-    results = _run_together(app, [
+    results = run_together(app, [
         lambda: changes.modify_dossier(first, dossier.id, 1, {**COMMERCIAL,
                                                               "customer_number": "ONE"}),
         lambda: changes.modify_dossier(second, dossier.id, 1, {**COMMERCIAL,
@@ -127,7 +100,7 @@ def test_statistics_rebuilds_at_the_same_moment_give_the_same_rows(app, first_ti
         StatMonth.delete().execute()
         StatRefresh.delete().execute()
     database.close()
-    results = _run_together(app, [summary.rebuild] * 3)
+    results = run_together(app, [summary.rebuild] * 3)
     database.connect(reuse_if_open=True)
     assert [kind for kind, _ in results] == ["ok"] * 3, results
     assert rows() == once

@@ -2,16 +2,15 @@
 do not count against the victim's own logins from elsewhere, parallel tries get no extra
 guesses, and every lockout can be lifted (checklist: lockouts). The clock is moved, never slept.
 Runs on SQLite and, with STTS_TEST_DATABASE_URL, on PostgreSQL."""
-import threading
 from datetime import timedelta
 
 import time_machine
 
-from stts.db import database, utcnow
+from stts.db import utcnow
 from stts.demo import DEMO_PASSWORD
 from stts.models import AuditEvent, LoginThrottle, OutboundMail, User
-from stts.services import ServiceError
 from stts.services.authentication import authenticate, set_provisional_password
+from tests.concurrency import run_together
 from tests.conftest import login, text_of
 
 GENERIC = "Unknown username or wrong password"
@@ -28,32 +27,6 @@ def throttle(username, source):
     return LoginThrottle.get_or_none(
         (LoginThrottle.user == User.get(User.username == username).id)
         & (LoginThrottle.source == source))
-
-
-def run_together(app, calls):
-    """Each callable in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        with app.app_context():
-            database.connect(reuse_if_open=True)
-            try:
-                barrier.wait(timeout=10)
-                results[index] = ("ok", call())
-            except ServiceError:
-                results[index] = ("refused", None)
-            except Exception as error:  # pragma: no cover - shown in the assertion
-                results[index] = ("error", repr(error))
-            finally:
-                database.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_five_failures_pause_the_source_with_growing_capped_waits(client):
