@@ -2,7 +2,8 @@
 
 Request paths carry them (``/desk/lookup?national_number=85073003328``), so every log record
 — Flask's, werkzeug's, gunicorn's access and error logs, peewee's query log — passes through
-``redact``: any 11-digit number, also written with dots, dashes or spaces, also URL-encoded, is
+``redact``: any 11-digit number, written in any form ``stts.identifiers`` accepts for a national
+number (dots, dashes, slashes, any whitespace, any run of them) and also URL-encoded, is
 replaced by the same keyed hash the audit trail uses (``stts.services.audit.pseudonymize``),
 so a log line can still be linked to the trail but never read back to the number.
 
@@ -18,12 +19,11 @@ import logging
 import os
 import re
 
-# A separator between two digits: dot, dash, slash, whitespace, '+' (an encoded space) or the
-# URL-encoded forms of dot, dash, space and slash.
-_SEP = r"(?:[.\-/\s+_]|%2[eEdDfF]|%20)?"
-# Already hashed values are matched first and kept, so redacting twice changes nothing.
-_PATTERN = re.compile(r"(nrn:(?:[0-9a-f]{24}|redacted))"
-                      r"|(?<![0-9])(\d(?:" + _SEP + r"\d){10})(?![0-9])")
+from stts.identifiers import NATIONAL_NUMBER_PATTERN
+
+# Already hashed values are matched first and kept, so redacting twice changes nothing; then
+# every written form of a national number the app accepts (one pattern, next to the parser).
+_PATTERN = re.compile(r"(nrn:(?:[0-9a-f]{24}|redacted))|(" + NATIONAL_NUMBER_PATTERN.pattern + ")")
 REDACTED = "nrn:redacted"
 
 _key: bytes | None = None

@@ -1,11 +1,16 @@
 """Checklist 23: national register numbers appear in logs only as a keyed hash."""
 import datetime
 import logging
+import re
 import types
+from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import stts.logging as stts_logging
+from stts.identifiers import SEPARATORS, InvalidIdentifier, clean_national_number, national_number
 from stts.services.audit import pseudonymize
 
 NRN = "85073003328"
@@ -112,3 +117,56 @@ def test_gunicorn_conf_installs_the_filter():
     conf["on_starting"](types.SimpleNamespace(log=fake))
     assert any(isinstance(f, stts_logging.RedactNationalNumbers) for f in fake.access_log.filters)
     assert any(isinstance(f, stts_logging.RedactNationalNumbers) for f in fake.error_log.filters)
+
+
+# Every written form the parser accepts, derived from the parser itself: its separators
+# (stts.identifiers.SEPARATORS, what clean_national_number drops) in any run between, before
+# and after the digits; kept only when clean_national_number gives the number back.
+_RUNS = st.text(alphabet=st.sampled_from(SEPARATORS), max_size=3)
+_VALID = st.builds(national_number, st.dates(datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)),
+                   st.integers(1, 998))
+_ENCODINGS = {
+    "as typed": lambda text: text,
+    "browser (quote_plus)": quote_plus,
+    "fully encoded": lambda text: quote(text, safe=""),
+    "dots and dashes kept": lambda text: quote(text, safe="./-"),
+    "lower-case escapes": lambda text: re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(),
+                                              quote(text, safe="")),
+}
+
+
+@st.composite
+def _written(draw):
+    nrn = draw(_VALID)
+    text = draw(_RUNS) + "".join(digit + draw(_RUNS) for digit in nrn)
+    try:
+        accepted = clean_national_number(text)
+    except InvalidIdentifier:
+        accepted = None
+    assume(accepted == nrn)
+    return nrn, text
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_written(), encoding=st.sampled_from(sorted(_ENCODINGS)),
+       field=st.sampled_from(["national_number", "q", "nrn"]))
+def test_every_form_the_parser_accepts_is_redacted_in_a_request_line(app, case, encoding, field):
+    nrn, written = case
+    value = _ENCODINGS[encoding](written)
+    line = (f'127.0.0.1 - - [29/Nov/2026:10:00:00 +0000] "GET /desk/dossiers?{field}={value}'
+            f'&page=2 HTTP/1.1" 200 5123 "-" "Mozilla/5.0"')
+    redacted = stts_logging.redact(line)
+    assert pseudonymize(nrn) in redacted
+    readable = "".join(char for char in unquote_plus(redacted) if char not in SEPARATORS)
+    assert nrn not in readable
+    assert redacted.endswith('&page=2 HTTP/1.1" 200 5123 "-" "Mozilla/5.0"')
+
+
+def test_the_forms_named_in_the_finding_are_redacted(app):
+    for written in ("35.01.01 - 020.13", "35 01 01 020 13", "35010102013", "35.01.01-020.13",
+                    "35/01/01/020/13", "350101 020 13", "35-01-01-020-13", " 35010102013 ",
+                    "35.01.01\u00a0-\u00a0020.13"):
+        assert clean_national_number(written) == "35010102013"
+        for encoded in (written, quote_plus(written), quote(written, safe="")):
+            line = stts_logging.redact(f"GET /desk/dossiers?national_number={encoded} HTTP/1.1")
+            assert pseudonymize("35010102013") in line, (written, line)
