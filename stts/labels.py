@@ -123,6 +123,11 @@ REASON_LABELS = {
     "company": _l("another company's enterprise number"),
     "sender": _l("sender not allowed"),
     "invalid_xml": _l("not well-formed XML"),
+    "manager": _l("revoked by the local manager"),
+    "creator_replaced": _l("its creator was replaced as local manager"),
+    "creator_blocked": _l("its creator was blocked"),
+    "creator_deleted": _l("its creator was deleted"),
+    "creator_gone": _l("its creator is no longer the local manager"),
 }
 # Structured messages: each message's kind and the code of its result.
 MESSAGE_KIND_LABELS = {
@@ -233,7 +238,7 @@ DETAIL_LABELS = {
     "accepted": _l("Accepted"), "access_request": _l("Access request"),
     "address_changes": _l("Address changes"), "applications": _l("Applications"),
     "after": _l("After"), "before": _l("Before"), "broken": _l("Broken links"),
-    "checked": _l("Checked"), "company_email": _l("Company e-mail"),
+    "checked": _l("Checked"), "creator": _l("Created by"), "company_email": _l("Company e-mail"),
     "deaths": _l("Deaths"), "decision": _l("Decision"), "dossier": _l("Dossier"),
     "duplicates": _l("Duplicates"), "email": _l("E-mail"), "error_count": _l("Errors"),
     "fields": _l("Fields"), "filters": _l("Filters"), "first_name": _l("First name"),

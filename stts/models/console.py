@@ -18,6 +18,11 @@ class TechnicalAccount(BaseModel):
     created_at = DateTimeField(default=utcnow)
     created_by_id = IntegerField(null=True)  # no FK: history outlives deleted users
     revoked_at = DateTimeField(null=True)
+    # Why: "manager" (revoked in the console), or the creator lost their authority:
+    # "creator_replaced", "creator_blocked", "creator_deleted", "creator_gone" (found so by
+    # the migration that introduced this rule). See docs/security.md, line 34.
+    revoked_reason = CharField(max_length=20, null=True)
+    last_used_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("company", "revoked_at"), False),)

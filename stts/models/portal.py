@@ -1,5 +1,5 @@
 """Access requests: designating a company's local manager (portal wizard + back-office)."""
-from peewee import SQL, BooleanField, CharField, DateTimeField, IntegerField, TextField
+from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 
 from stts.db import BaseModel, utcnow
 
@@ -20,6 +20,8 @@ class AccessRequestDraft(BaseModel):
     data = TextField(default="{}")  # JSON: what was typed, per step
     step = CharField(max_length=20, default="category")  # furthest step reached
     gazette_file = CharField(max_length=64, null=True)  # random name under instance/uploads
+    gazette_bytes = IntegerField(default=0)  # its size, for the portal's upload quota
+    address = CharField(max_length=64, null=True)  # the client address that started it
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow, index=True)
 
@@ -77,10 +79,3 @@ class AccessRequest(BaseModel):
     def gazette_required(self) -> bool:
         return not self.signer_active
 
-
-# One open request per company, enforced by the schema itself.
-AccessRequest.add_index(
-    AccessRequest.index(
-        AccessRequest.enterprise_number, unique=True, name="access_request_one_open_per_company"
-    ).where(SQL("status IN ('awaiting_original', 'original_received')"))
-)

@@ -28,6 +28,7 @@ from stts.services import ServiceError
 from stts.services.access_requests import PROCESSING_DAYS, get_request, normalize_ticket
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import set_provisional_password
+from stts.services.console import revoke_tokens_of
 from stts.services.locking import check_version, update_versioned
 from stts.services.notifications import queue_mail
 from stts.services.sessions import end_all_sessions
@@ -156,6 +157,9 @@ def approve_request(request_id: int, version: int, *, actor) -> User:
             record_event("user.local_manager_revoked", actor=actor, company_id=company.id,
                          object_type="user", object_id=current.id, access_request=row.id)
         user = _manager_account(row, company, actor)
+        if current is not None and current.id != user.id:
+            # The replaced manager's API tokens die with their authority (security line 34).
+            revoke_tokens_of(current, "replaced", actor=actor)
         set_provisional_password(user, password, actor=actor)
         with force_locale(row.manager_language):
             subject, body = _credentials_mail(row, user, company, password)

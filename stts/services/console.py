@@ -45,6 +45,14 @@ def xml_overview(manager: User) -> XmlOverview:
                     .where(TechnicalAccount.company == manager.company_id)
                     .order_by(TechnicalAccount.revoked_at.is_null(False), TechnicalAccount.name,
                               TechnicalAccount.id))
+    # Name each token's creator in one query (a deleted creator keeps only the audit trail).
+    creator_ids = {a.created_by_id for a in accounts if a.created_by_id}
+    creators = {u.id: u for u in User.select(User.id, User.username, User.first_name,
+                                             User.last_name)
+                .where(User.id.in_(list(creator_ids)) & (User.company == manager.company_id))
+                } if creator_ids else {}
+    for account in accounts:
+        account.creator = creators.get(account.created_by_id)
     return XmlOverview(company=company, users=users, senders=senders, accounts=accounts)
 
 
@@ -114,8 +122,8 @@ def revoke_technical_account(manager: User, account_id) -> TechnicalAccount:
         if account is None:
             raise NotFound(_l("This technical account does not exist."))
         if account.revoked_at is None:
-            account.revoked_at = utcnow()
-            TechnicalAccount.update(revoked_at=account.revoked_at).where(
+            account.revoked_at, account.revoked_reason = utcnow(), "manager"
+            TechnicalAccount.update(revoked_at=account.revoked_at, revoked_reason="manager").where(
                 TechnicalAccount.id == account.id).execute()
             record_event("technical_account.revoked", actor=manager,
                          company_id=manager.company_id, object_type="technical_account",
@@ -123,15 +131,61 @@ def revoke_technical_account(manager: User, account_id) -> TechnicalAccount:
     return account
 
 
+CREATOR_LOST = {"replaced": "creator_replaced", "blocked": "creator_blocked",
+                "deleted": "creator_deleted"}
+
+
+def revoke_tokens_of(user: User, why: str, *, actor: User | None) -> int:
+    """A token dies with its creator's authority (docs/security.md, line 34): when the local
+    manager who created technical accounts is replaced, blocked or deleted, their tokens are
+    revoked in the same transaction as that change, for good (unblocking revives nothing).
+    The successor creates new technical accounts. Returns how many were revoked."""
+    reason = CREATOR_LOST[why]
+    live = list(TechnicalAccount.select(TechnicalAccount.id, TechnicalAccount.name)
+                .where((TechnicalAccount.created_by_id == user.id)
+                       & TechnicalAccount.revoked_at.is_null()))
+    if not live:
+        return 0
+    TechnicalAccount.update(revoked_at=utcnow(), revoked_reason=reason).where(
+        TechnicalAccount.id.in_([a.id for a in live])
+        & TechnicalAccount.revoked_at.is_null()).execute()
+    for account in live:
+        record_event("technical_account.revoked", actor=actor, company_id=user.company_id,
+                     object_type="technical_account", object_id=account.id, reason=reason,
+                     creator=user.id)
+    return len(live)
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
 def authenticate_token(token: str) -> TechnicalAccount | None:
-    """The live technical account for an API token (for the XML endpoint), or None."""
+    """The live technical account for an API token (for the XML endpoint), or None.
+
+    Live: not revoked, XML sending on, and its creator still the company's local manager and
+    not blocked. Revocation already happens when the creator loses that authority; checking
+    it here too means no way of losing it can leave a token working."""
     if not token or len(token) > 200:
         return None
-    return (TechnicalAccount.select(TechnicalAccount, Company).join(Company)
-            .where((TechnicalAccount.token_hash == digest(token))
-                   & TechnicalAccount.revoked_at.is_null()
-                   & (Company.xml_enabled == True))  # noqa: E712
-            .first())
+    creator = User.alias("creator")
+    account = (TechnicalAccount.select(TechnicalAccount, Company).join(Company)
+               .switch(TechnicalAccount)
+               .join(creator, on=(creator.id == TechnicalAccount.created_by_id))
+               .where((TechnicalAccount.token_hash == digest(token))
+                      & TechnicalAccount.revoked_at.is_null()
+                      & (Company.xml_enabled == True)  # noqa: E712
+                      & (creator.company == TechnicalAccount.company)
+                      & (creator.is_local_manager == True)  # noqa: E712
+                      & (creator.blocked == False))  # noqa: E712
+               .first())
+    if account is not None:
+        now = utcnow()
+        if account.last_used_at is None or now - account.last_used_at >= LAST_USED_PRECISION:
+            # At most one write a minute per token: "last used" to the minute.
+            TechnicalAccount.update(last_used_at=now).where(
+                TechnicalAccount.id == account.id).execute()
+            account.last_used_at = now
+    return account
 
 
 # --- activity --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from stts.passwords import generate_provisional_password, hash_password
 from stts.services import NotFound, ServiceError, parse_id
 from stts.services.audit import pseudonymize, record_event
 from stts.services.authentication import clear_lockouts, set_provisional_password
+from stts.services.console import revoke_tokens_of
 from stts.services.locking import update_versioned
 from stts.services.sessions import end_all_sessions
 from stts.services.user_search import get_company_user
@@ -210,6 +211,7 @@ def set_blocked(manager: User, user_ids, blocked: bool) -> int:
                 User.id == user.id).execute()
             if blocked:
                 end_all_sessions(user.id)
+                revoke_tokens_of(user, "blocked", actor=manager)
             record_event("user.blocked" if blocked else "user.unblocked", actor=manager,
                          company_id=manager.company_id, object_type="user", object_id=user.id)
             changed += 1
@@ -263,6 +265,7 @@ def delete_user(manager: User, user_id) -> str:
     try:
         with write_transaction():
             end_all_sessions(user.id)
+            revoke_tokens_of(user, "deleted", actor=manager)
             UserApplication.delete().where(UserApplication.user == user.id).execute()
             UserProfile.delete().where(UserProfile.user == user.id).execute()
             LoginSession.delete().where(LoginSession.user == user.id).execute()

@@ -40,7 +40,8 @@ def _objects(company) -> dict:
     account = TechnicalAccount.create(
         company=company, name=f"robot {company.id}",
         token_hash=hashlib.sha256(f"token-{company.id}".encode()).hexdigest(),
-        token_hint="token-")
+        token_hint="token-", created_by_id=User.get((User.company == company)
+                                                    & User.is_local_manager).id)
     batch = XmlBatch.create(company=company, sender=sender, sender_name=sender.username,
                             file_name=f"isolation-{company.id}.xml", state="DONE")
     victim_user = User.select().where((User.company == company)
