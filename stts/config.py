@@ -59,6 +59,11 @@ XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed wor
 # A group's transaction also ends after this many seconds (0: only by size), so that the
 # audit chain's lock and SQLite's write lock are never held long by one company's batch.
 XML_GROUP_SECONDS = 0.25
+# Fairness between companies (docs/xml.md): the worker does a batch one turn at a time — its
+# validation, then slices of XML_SLICE_MESSAGES messages (a slice also ends after
+# XML_SLICE_SECONDS) — and every company with a batch waiting gets a turn in between.
+XML_SLICE_MESSAGES = 1000
+XML_SLICE_SECONDS = 2.0
 # Retention (docs/xml.md): a batch file is deleted as soon as its batch is finished (DONE or
 # REJECTED, its response written); the response file is kept this many days, then deleted
 # by the daily ``xml.purge`` task. Each company may keep at most XML_COMPANY_QUOTA_BYTES of

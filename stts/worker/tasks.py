@@ -39,8 +39,14 @@ def run_desk_job(job_id: int):
 
 
 @worker.task("xml.process_batch")
-def process_xml_batch(batch_id: int):
-    batch = xml_processing.process_batch(batch_id)
+def process_xml_batch(batch_id: int | None = None):
+    """One turn of the batch queue (``batch_id``, the batch that was received or resumed,
+    only woke the queue up: the turn goes to the company waiting longest), then the next turn
+    is queued behind whatever else is queued meanwhile: one company's huge batch is done in
+    slices, with every other company's batches in between."""
+    batch = xml_processing.process_turn()
+    if batch is not None and xml_processing.waiting():
+        worker.enqueue("xml.process_batch")
     return batch.state if batch is not None else None
 
 

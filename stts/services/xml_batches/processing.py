@@ -5,16 +5,18 @@ notification. A worker holds the batch through a lease (``stts.worker.runner``);
 worker's lease runs out and the batch is resumed after its last committed group."""
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, fn
 
 from stts import fastsql
 from stts.db import database, utcnow
@@ -54,13 +56,22 @@ def _sender(batch: XmlBatch):
     return sender, None
 
 
-def process_batch(batch_id: int) -> XmlBatch | None:
+def process_batch(batch_id: int, *, turn: bool = False) -> XmlBatch | None:
     """Validate and apply a batch (or resume it). Returns None when another worker holds it
     or it is already finished. The desk's services run as the sender, and the texts stored
-    for the sender (results, the notification) are in the sender's language."""
+    for the sender (results, the notification) are in the sender's language.
+
+    With ``turn`` only one turn of the batch is done (see ``process_turn``): its validation,
+    or its next XML_SLICE_MESSAGES messages (fewer once XML_SLICE_SECONDS have passed); the
+    batch stays PROCESSING and the queue comes back to it in its company's next turn."""
     lease = Lease.claim(XmlBatch, batch_id, XmlBatch.state.not_in(FINISHED_STATES))
     if lease is None:
         return None
+    return _process(lease, turn)
+
+
+def _process(lease: Lease, turn: bool) -> XmlBatch | None:
+    batch_id = lease.row_id
     batch = XmlBatch.get_by_id(batch_id)
     try:
         sender, refusal = _sender(batch)
@@ -68,17 +79,19 @@ def process_batch(batch_id: int) -> XmlBatch | None:
             if refusal is not None:
                 _reject(batch, lease, BatchFormatError(refusal, code="sender"))
             else:
-                if batch.state in ("RECEIVED", "VALIDATING"):
+                validated = batch.state in ("RECEIVED", "VALIDATING")
+                if validated:
                     _validate(batch, lease)
-                if batch.state == "PROCESSING":
-                    _apply(batch, lease, sender)
-                    _finish(batch, lease)
+                if batch.state == "PROCESSING" and not (turn and validated):
+                    if _apply(batch, lease, sender, turn):
+                        _finish(batch, lease)
     except LeaseLost:
         log.warning("xml batch %s: lease lost, another worker continues", batch_id)
         return None
     finally:
         lease.release()
     if batch.finished:
+        _forget_reader(batch_id)
         remove_batch_file(batch)
         worker.enqueue("mail.deliver")
     return XmlBatch.get_by_id(batch_id)
@@ -207,19 +220,104 @@ def _apply_group(batch: XmlBatch, lease: Lease, sender, group: list) -> int:
     return done
 
 
-def _apply(batch: XmlBatch, lease: Lease, sender) -> None:
-    """Pass 2: apply every message after the last committed one."""
-    done = batch.processed
+def _apply(batch: XmlBatch, lease: Lease, sender, turn: bool = False) -> bool:
+    """Pass 2: apply the messages after the last committed one; every one of them, or with
+    ``turn`` one slice of them. True when the batch has no message left."""
     size = setting("XML_GROUP_SIZE")
-    group = []
-    for item in read_batch(file_path(batch.file_name), validate=False):
-        if isinstance(item, Header) or item.seq <= done:
-            continue
-        group.append(item)
-        if len(group) >= size:
-            group = group[_apply_group(batch, lease, sender, group):]
-    while group:
-        group = group[_apply_group(batch, lease, sender, group):]
+    limit = setting("XML_SLICE_MESSAGES") if turn else None
+    seconds = setting("XML_SLICE_SECONDS") if turn else 0
+    started = time.monotonic()
+    messages = _reader(batch)
+    applied = 0
+    group: list = []
+    while True:
+        group.extend(itertools.islice(messages, size - len(group)))
+        if not group:
+            return True
+        if limit is not None and (applied >= limit or (
+                seconds and applied and time.monotonic() - started >= seconds)):
+            _keep_reader(batch, itertools.chain(group, messages))
+            return False
+        todo = group if limit is None else group[:limit - applied]
+        done = _apply_group(batch, lease, sender, todo)
+        applied += done
+        group = group[done:]
+
+
+# The readers of batches between two turns, so that a batch's next slice continues where the
+# reader stopped instead of parsing the file again from its start (a batch of 200,000
+# messages would otherwise be parsed once per slice). Keyed by batch id with the position
+# the reader stands at; a few per worker process; another process parses from the start.
+_READERS: dict[int, tuple[int, object]] = {}
+_READERS_LOCK = threading.Lock()
+_READERS_KEPT = 8
+
+
+def _reader(batch: XmlBatch):
+    with _READERS_LOCK:
+        kept = _READERS.pop(batch.id, None)
+    if kept is not None and kept[0] == batch.processed:
+        return kept[1]
+    done = batch.processed
+    return (item for item in read_batch(file_path(batch.file_name), validate=False)
+            if not isinstance(item, Header) and item.seq > done)
+
+
+def _keep_reader(batch: XmlBatch, messages) -> None:
+    with _READERS_LOCK:
+        _READERS[batch.id] = (batch.processed, messages)
+        while len(_READERS) > _READERS_KEPT:
+            _READERS.pop(next(iter(_READERS)))
+
+
+def _forget_reader(batch_id: int) -> None:
+    with _READERS_LOCK:
+        _READERS.pop(batch_id, None)
+
+
+# --- the queue's turns: fairness between companies ---------------------------------------------
+
+def in_turn() -> list[int]:
+    """The unfinished batches nobody holds, in the order the queue serves them: each
+    company's oldest one, the company served least recently first (a company whose batches
+    were never worked on before all others), then by arrival. A company's huge batch thus
+    gets one slice, then every other company waiting gets one, and so on."""
+    now = utcnow()
+    waiting = list(XmlBatch.select(XmlBatch.id, XmlBatch.company, XmlBatch.created_at)
+                   .where(XmlBatch.state.not_in(FINISHED_STATES)
+                          & (XmlBatch.lease_until.is_null() | (XmlBatch.lease_until < now)))
+                   .order_by(XmlBatch.created_at, XmlBatch.id))
+    first: dict[int, XmlBatch] = {}
+    for batch in waiting:
+        first.setdefault(batch.company_id, batch)
+    if not first:
+        return []
+    served = dict(XmlBatch.select(XmlBatch.company, fn.MAX(XmlBatch.updated_at))
+                  .where(XmlBatch.company.in_(list(first)) & XmlBatch.started_at.is_null(False))
+                  .group_by(XmlBatch.company).tuples())
+    never = datetime.min
+    order = sorted(first.values(), key=lambda b: (served.get(b.company_id) or never,
+                                                   b.created_at, b.id))
+    return [batch.id for batch in order]
+
+
+def process_turn() -> XmlBatch | None:
+    """One turn of the batch queue: claim the batch whose turn it is (``in_turn``) and do one
+    turn of it (``process_batch(..., turn=True)``). None when no batch is waiting (or every
+    waiting one is held by another worker)."""
+    for batch_id in in_turn():
+        lease = Lease.claim(XmlBatch, batch_id, XmlBatch.state.not_in(FINISHED_STATES))
+        if lease is not None:
+            return _process(lease, True)
+    return None
+
+
+def waiting() -> bool:
+    """True when an unfinished batch is held by nobody: the queue needs another turn."""
+    now = utcnow()
+    return XmlBatch.select(XmlBatch.id).where(
+        XmlBatch.state.not_in(FINISHED_STATES)
+        & (XmlBatch.lease_until.is_null() | (XmlBatch.lease_until < now))).exists()
 
 
 def _finish(batch: XmlBatch, lease: Lease) -> None:
