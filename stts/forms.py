@@ -17,6 +17,7 @@ from wtforms.validators import ValidationError
 from stts.i18n import format_money
 from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, ServiceError
+from stts.services.locking import changes_since
 
 CHOOSE = _l("Choose...")
 """The label of the first, empty option of a required select: every select starts on a
@@ -131,4 +132,8 @@ def apply_service_error(form, error: ServiceError) -> int:
         field.errors = list(field.errors or []) + [error.message]
     else:
         form.form_errors.append(error.message)
-    return 409 if isinstance(error, Conflict) else 422
+    if isinstance(error, Conflict):
+        # What the other user changed, shown beside the input kept (errors_summary).
+        form.changed_meanwhile = changes_since(error)
+        return 409
+    return 422

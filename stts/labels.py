@@ -280,7 +280,7 @@ VALUE_TABLES = {
     "end_reason": CEASE_REASON_LABELS, "decision_reason": DECISION_REASON_LABELS,
     "profile": PROFILE_LABELS, "task_type": TASK_LABELS, "applications": APPLICATION_LABELS,
     "step": WIZARD_STEP_LABELS, "cancelled_type": ACTION_LABELS,
-    "reason": REASON_LABELS,
+    "reason": REASON_LABELS, "audit_action": AUDIT_ACTION_LABELS,
 }
 
 

@@ -21,7 +21,13 @@ class NotFound(Exception):
 
 
 class Conflict(ServiceError):
-    """The object changed since the form was loaded (optimistic locking)."""
+    """The object changed since the form was loaded (optimistic locking). ``subject``: what
+    changed, ``(object type, id, version the form had)``, when the refusal knows it, so the
+    page can show the other user's change beside the input kept."""
+
+    def __init__(self, message, *, field: str | None = None, subject=None):
+        super().__init__(message, field=field)
+        self.subject = subject
 
 
 # Every id of a row is a 64-bit signed integer in the database: a number beyond it names no row.
