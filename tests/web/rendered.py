@@ -287,6 +287,9 @@ def crawl(client, start: str, *, language: str, per_kind: int = 3, limit: int = 
             queue.append((path, is_fragment))
         for form in parser.forms:
             action = urlsplit(urljoin(address, form["action"] or address)).path
+            if (form["method"] == "post" and "_once" not in form["hidden"]
+                    and not action.startswith(SKIPPED_PATHS) and report is not None):
+                report.setdefault("without_once", set()).add(f"{_pattern(action)} on {address}")
             if (form["method"] != "post" or not form["visible"]
                     or action.startswith(SKIPPED_PATHS) or action in skip_posts):
                 continue
@@ -300,6 +303,7 @@ def crawl(client, start: str, *, language: str, per_kind: int = 3, limit: int = 
         check(f"POST {action} ({response.status_code})", response)
         visited += 1
     if report is not None:
+        report.setdefault("without_once", set())
         report["visited"] = report.get("visited", 0) + visited
         report.setdefault("forms", set()).update(forms)
     return found
