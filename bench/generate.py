@@ -157,6 +157,7 @@ def generate(dossiers: int, seed: int = 7) -> dict:
                 rows.append({
                     "beneficiary": first_id + offset, "company": company_id,
                     "last_name_key": beneficiaries[offset]["last_name_key"],
+                    "first_name_key": beneficiaries[offset]["first_name_key"],
                     "household_key": f"H:BH{index:08d}", "category": CATEGORIES[index % 6],
                     "service": SERVICES[index % 3], "phone_number": f"+3247{index:07d}"[:12],
                     "customer_number": f"C{index:09d}", "tariff_formula": "Social basic",

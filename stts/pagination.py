@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
-from peewee import SQL, Select, fn
+from peewee import SQL, Ordering, Select, fn
 
 from stts import fastsql
 from stts.db import database
@@ -22,6 +22,11 @@ class Page:
     total: int  # the number of rows; when not ``exact``, a number the rows exceed
     size: int
     exact: bool = True
+    # Keyset pages (``paginate_ids`` with ``key_of``): the keys of the first and last rows,
+    # which the pager's links carry (``before`` / ``after``), and whether a row follows.
+    first_key: int | None = None
+    last_key: int | None = None
+    more: bool | None = None
 
     @property
     def pages(self) -> int:
@@ -29,6 +34,8 @@ class Page:
 
     @property
     def has_next(self) -> bool:
+        if self.more is not None:
+            return self.more
         return self.page < self.pages or not self.exact
 
 
@@ -47,17 +54,43 @@ def page_arg(value) -> int:
         return 1
 
 
-def paginate_ids(key, ids, values: dict, page: int, size: int, order, load) -> Page:
+def cursor_arg(args) -> tuple[str, int] | None:
+    """The keyset cursor of a page link from untrusted input: ("after", id) or ("before",
+    id); anything odd means none (the page is then found by its number)."""
+    for direction in ("after", "before"):
+        value = args.get(direction)
+        if value:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                return None
+            return (direction, number) if 0 < number <= 2**63 - 1 else None
+    return None
+
+
+def paginate_ids(key, ids, values: dict, page: int, size: int, order, load, *,
+                 cursor: tuple[str, int] | None = None, key_of=None, scope=None) -> Page:
     """Like ``paginate`` for big lists, in two prepared statements (``stts.fastsql``) whatever
     the page and its size. ``ids()`` builds the filtered query of primary keys alone (no
     joins), written with ``Param``s that ``values`` binds; ``key`` names its shape. The count
     (up to ``COUNT_LIMIT``, or just past the page asked for) and the skipped rows of a deep
     page read one index; ``load(in_page)`` then builds the query of the page's rows with
-    their joins, read in ``order``."""
+    their joins, read in ``order``.
+
+    With ``key_of`` (a row's primary key), the page carries its first and last keys and the
+    pager's links carry them as a cursor: the next page is the rows that follow the last one
+    in ``order`` (``cursor=("after", key)``), the previous one the rows before the first
+    (keyset pages). Such a page reads the cursor's row (by its primary key, within
+    ``scope()``, a condition on the owner: another company's row is no cursor), then
+    ``size + 1`` index entries from there, and counts only up to ``COUNT_LIMIT``: page 300
+    costs what page 2 costs. A page asked by its number alone (a typed or bookmarked
+    ``page=300``), or whose cursor is unknown, skips index entries."""
+    if cursor is not None and key_of is not None and scope is not None:
+        found = _keyset_page(key, ids, values, page, size, order, load, cursor, key_of, scope)
+        if found is not None:
+            return found
     limit = max(COUNT_LIMIT, page * size) + 1
-    ((counted,),) = fastsql.select((key, "count"), lambda: Select(
-        [ids().limit(fastsql.Param("count_limit")).alias("matches")],
-        [fn.COUNT(SQL("1"))]).bind(database).tuples(), **values, count_limit=limit)
+    counted = _count(key, ids, values, limit)
     exact = counted < limit
     total = counted if exact else limit - 1
     if exact:
@@ -70,9 +103,89 @@ def paginate_ids(key, ids, values: dict, page: int, size: int, order, load) -> P
             fastsql.Param("offset"))
         return load(ids().model._meta.primary_key.in_(page_ids)).order_by(*order)
 
-    return Page(rows=list(fastsql.select((key, "page"), rows, **values, limit=size,
-                                         offset=(page - 1) * size)),
-                page=page, total=total, size=size, exact=exact)
+    found = list(fastsql.select((key, "page"), rows, **values, limit=size,
+                                offset=(page - 1) * size))
+    keys = _keys(found, key_of)
+    return Page(rows=found, page=page, total=total, size=size, exact=exact, **keys)
+
+
+def _keys(rows, key_of) -> dict:
+    if key_of is None or not rows:
+        return {}
+    return {"first_key": key_of(rows[0]), "last_key": key_of(rows[-1])}
+
+
+def _count(key, ids, values: dict, limit: int) -> int:
+    ((counted,),) = fastsql.select((key, "count"), lambda: Select(
+        [ids().limit(fastsql.Param("count_limit")).alias("matches")],
+        [fn.COUNT(SQL("1"))]).bind(database).tuples(), **values, count_limit=limit)
+    return counted
+
+
+def _columns(order):
+    """(column, descending) of each term of an ORDER BY."""
+    return [(term.node, term.direction == "DESC") if isinstance(term, Ordering)
+            else (term, False) for term in order]
+
+
+def _beyond(columns, forward: bool):
+    """The rows after the cursor's (``Param``s ``k0``, ``k1``…) in the order of ``columns``,
+    or before it when not ``forward``: a range on the first column (so the index is entered
+    at the cursor) and the exact row-by-row comparison."""
+    Param = fastsql.Param
+
+    def past(column, descending, name, strict=True):
+        value = Param(name, column)
+        if descending == forward:
+            return column < value if strict else column <= value
+        return column > value if strict else column >= value
+
+    exact = None
+    for position in reversed(range(len(columns))):
+        column, descending = columns[position]
+        term = past(column, descending, f"k{position}")
+        exact = term if exact is None else term | (
+            (column == Param(f"k{position}", column)) & exact)
+    first, descending = columns[0]
+    return past(first, descending, "k0", strict=False) & exact
+
+
+def _keyset_page(key, ids, values, page, size, order, load, cursor, key_of,
+                 scope) -> Page | None:
+    direction, cursor_key = cursor
+    forward = direction == "after"
+    counted = _count(key, ids, values, COUNT_LIMIT + 1)
+    exact = counted <= COUNT_LIMIT
+    total = min(counted, COUNT_LIMIT)
+    if page < 2 or (exact and page > max(1, -(-total // size))):
+        return None  # a first page, or a stale link: found by its number
+    columns = _columns(order)
+    model = ids().model
+    primary_key = model._meta.primary_key
+    found = list(fastsql.select((key, "cursor"), lambda: model.select(
+        *(column for column, _descending in columns)).where(
+        (primary_key == fastsql.Param("cursor")) & scope()).tuples(), **values,
+        cursor=cursor_key))
+    if not found:
+        return None  # an unknown row (or another company's): found by its number
+    bounds = {f"k{position}": value for position, value in enumerate(found[0])}
+
+    def rows():
+        walk = order if forward else [
+            column.asc() if descending else column.desc() for column, descending in columns]
+        page_ids = ids().where(_beyond(columns, forward)).order_by(*walk).limit(
+            fastsql.Param("limit"))
+        return load(primary_key.in_(page_ids)).order_by(*order)
+
+    read = list(fastsql.select((key, direction), rows, **values, **bounds, limit=size + 1))
+    if forward:
+        more, read = len(read) > size, read[:size]
+    else:
+        more, read = True, read[-size:]
+    if not read:
+        return None
+    return Page(rows=read, page=page, total=total, size=size, exact=exact, more=more,
+                **_keys(read, key_of))
 
 
 def query_args(**changes) -> dict:

@@ -90,17 +90,21 @@ class Dossier(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
-    # The beneficiary's folded last name, kept by database triggers (migration 0007): the
-    # name prefix search reads one (company, last_name_key, created_at DESC, id DESC) index
-    # range, already in its order (migration 0009).
+    # The beneficiary's folded last and first names, kept by database triggers (migrations
+    # 0007 and 0020): a name search reads one range of the name index, already in its order.
     last_name_key = CharField(max_length=100, null=True)
+    first_name_key = CharField(max_length=100, null=True)
 
     class Meta:
         indexes = (
             (("household_key",), False),
-            (("company", "state", "created_at", "id"), False),
-            (("company", "created_at", "id"), False),
-            (("company", "last_name_key", "created_at", "id"), False),
+            # The search's three covering indexes (migration 0020, which names them): each
+            # ends with every column a filter may test, so any combination is filtered
+            # inside the index, in its order.
+            (("company", "state", "created_at", "id", "category", "activation_date"), False),
+            (("company", "created_at", "id", "state", "category", "activation_date"), False),
+            (("company", "last_name_key", "created_at", "id", "first_name_key", "state",
+              "category", "activation_date"), False),
             (("company", "phone_number"), False),
             (("company", "customer_number"), False),
             (("company", "category"), False),

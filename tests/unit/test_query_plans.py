@@ -135,9 +135,42 @@ def test_dossier_search_reads_an_index_for_every_combination(app, staff, monkeyp
             assert_indexed_search(statements, staff, filters, 1 + index % 3 * 20)
 
 
-def assert_indexed_search(statements, staff, filters, page):
-    search_dossiers(staff, filters, page)
-    assert_indexed(statements, f"dossier search {sorted(filters)} page {page}")
+def assert_indexed_search(statements, staff, filters, page, cursor=None):
+    search_dossiers(staff, filters, page, cursor)
+    family = f"dossier search {sorted(filters)} page {page} {cursor}"
+    if is_sqlite():
+        assert_search_index_walked(statements.caught, statements.real, family)
+    assert_indexed(statements, family)
+
+
+def assert_search_index_walked(caught, real_execute, family):
+    """SQLite: a statement pinned to one of the search's covering indexes (``INDEXED BY``)
+    reads only that index and never sorts its matches (the one sort allowed is the page's
+    own 25 rows, read by primary key)."""
+    for sql, params in caught:
+        pinned = re.search(r"INDEXED BY (dossier_search_\w+)", sql)
+        if not pinned:
+            continue
+        plan = [row[-1] for row in real_execute("EXPLAIN QUERY PLAN " + sql, params)]
+        assert any(f"COVERING INDEX {pinned.group(1)}" in line for line in plan), (family, plan)
+        sorts = sum("TEMP B-TREE" in line for line in plan)
+        allowed = 1 if " IN (SELECT" in sql else 0
+        assert sorts <= allowed, (family, sql, plan)
+
+
+def test_keyset_pages_read_an_index_for_every_combination(app, staff, monkeypatch):
+    """The pager's next and previous pages (a cursor row, then the index from there), for
+    the same combinations; counted to no limit so that every shape takes the keyset path."""
+    monkeypatch.setattr("stts.pagination.COUNT_LIMIT", 0)
+    cursor = Dossier.select(Dossier.id).where(Dossier.company == staff.company_id).scalar()
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        for index, shape in enumerate(dossier_filter_shapes(count=60, seed=16)):
+            filters = {name: DOSSIER_FILTERS[name] for name in shape}
+            if "name" in filters and index % 2:
+                filters["name"] = "de s"
+            direction = ("after", "before")[index % 2]
+            assert_indexed_search(statements, staff, filters, 3, (direction, cursor))
 
 
 @pytest.mark.parametrize("complement", [False, True])

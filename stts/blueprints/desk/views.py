@@ -7,7 +7,7 @@ from flask_login import current_user
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
-from stts.pagination import page_arg
+from stts.pagination import cursor_arg, page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.rights import allowed
@@ -35,8 +35,8 @@ def _search_form():
 @requires("desk.search")
 def search():
     form, valid = _search_form()
-    result = search_dossiers(current_user, form.filters(), page_arg(form.page.data)) \
-        if valid else None
+    result = search_dossiers(current_user, form.filters(), page_arg(form.page.data),
+                             cursor_arg(request.args)) if valid else None
     return render("desk/search.html", "desk/_results.html", form=form, result=result,
 )
 

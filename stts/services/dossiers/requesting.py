@@ -70,6 +70,7 @@ def request_tariff(user, data: dict) -> Dossier:
             dossier = Dossier(beneficiary=beneficiary, company=user.company_id,
                               household_key=household_key(nrn, result.household_id),
                               last_name_key=beneficiary.last_name_key,
+                              first_name_key=beneficiary.first_name_key,
                               category=data["category"], state="SUBMITTED", **commercial)
             if is_complete(commercial):
                 dossier.state, dossier.decision_reason = decide(dossier, result)
