@@ -71,8 +71,9 @@ def cursor_arg(args) -> tuple[str, int] | None:
 def paginate_ids(key, ids, values: dict, page: int, size: int, order, load, *,
                  cursor: tuple[str, int] | None = None, key_of=None, scope=None) -> Page:
     """Like ``paginate`` for big lists, in two prepared statements (``stts.fastsql``) whatever
-    the page and its size. ``ids()`` builds the filtered query of primary keys alone (no
-    joins), written with ``Param``s that ``values`` binds; ``key`` names its shape. The count
+    the page and its size (one for a first page that is not full). ``ids()`` builds the
+    filtered query of primary keys alone (no joins), written with ``Param``s that ``values``
+    binds; ``key`` names its shape. The count
     (up to ``COUNT_LIMIT``, or just past the page asked for) and the skipped rows of a deep
     page read one index; ``load(in_page)`` then builds the query of the page's rows with
     their joins, read in ``order``.
@@ -89,24 +90,35 @@ def paginate_ids(key, ids, values: dict, page: int, size: int, order, load, *,
         found = _keyset_page(key, ids, values, page, size, order, load, cursor, key_of, scope)
         if found is not None:
             return found
+    if page == 1:
+        # The first page first: when it is not full it is the whole list, and the count (a
+        # second walk of the index, the whole walk when few rows match) is not needed.
+        found = _offset_rows(key, ids, values, size, order, load, 0)
+        if len(found) < size:
+            return Page(rows=found, page=1, total=len(found), size=size, **_keys(found, key_of))
     limit = max(COUNT_LIMIT, page * size) + 1
     counted = _count(key, ids, values, limit)
     exact = counted < limit
     total = counted if exact else limit - 1
+    if page == 1:
+        return Page(rows=found, page=1, total=total, size=size, exact=exact,
+                    **_keys(found, key_of))
     if exact:
         page = max(1, min(page, max(1, -(-total // size))))
     if not total:
         return Page(rows=[], page=page, total=0, size=size)
+    found = _offset_rows(key, ids, values, size, order, load, (page - 1) * size)
+    return Page(rows=found, page=page, total=total, size=size, exact=exact,
+                **_keys(found, key_of))
 
+
+def _offset_rows(key, ids, values, size, order, load, offset) -> list:
     def rows():
         page_ids = ids().order_by(*order).limit(fastsql.Param("limit")).offset(
             fastsql.Param("offset"))
         return load(ids().model._meta.primary_key.in_(page_ids)).order_by(*order)
 
-    found = list(fastsql.select((key, "page"), rows, **values, limit=size,
-                                offset=(page - 1) * size))
-    keys = _keys(found, key_of)
-    return Page(rows=found, page=page, total=total, size=size, exact=exact, **keys)
+    return list(fastsql.select((key, "page"), rows, **values, limit=size, offset=offset))
 
 
 def _keys(rows, key_of) -> dict:

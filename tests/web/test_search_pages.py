@@ -169,3 +169,26 @@ def test_the_first_name_copy_follows_the_person(app, many):
     with app.test_request_context():
         found = search_dossiers(staff, {"name": f"{person.last_name_key} zo"})
     assert dossier.id in _ids(found)
+
+
+def test_a_first_page_that_is_not_full_is_not_counted(app, many, monkeypatch):
+    """A search with few matches walks its index once: the short first page is the list."""
+    from stts.db import database
+
+    staff = User.get(User.username == "stts3.alpha")
+    seen = []
+    real = database.obj.execute_sql
+
+    def catching(sql, params=None, *args, **kwargs):
+        seen.append(sql)
+        return real(sql, params, *args, **kwargs)
+
+    with app.test_request_context():
+        search_dossiers(staff, {"name": "q"})  # prepares the statements
+        monkeypatch.setattr(database.obj, "execute_sql", catching)
+        few = search_dossiers(staff, {"name": "quire a", "state": "REVIEW"})
+        assert few.exact and few.total == len(few.rows) < 25
+        assert len(seen) == 1 and "COUNT" not in seen[0].upper()
+        seen.clear()
+        full = search_dossiers(staff, {})
+        assert len(full.rows) == 25 and len(seen) == 2
