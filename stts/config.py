@@ -37,6 +37,10 @@ RATELIMIT_PUBLIC_GET = "120 per minute"
 RATELIMIT_PUBLIC_POST = "30 per minute;300 per day"
 RATELIMIT_PER_ENTERPRISE = "20 per hour"
 RATELIMIT_STORAGE_URI = None
+# Wrong ticket / enterprise number pairs on the portal's "Follow a request", per client
+# address: counted in the same shared storage; at the limit the address waits (429) until
+# the window ends. The audit trail gets the first failure and the limit, never each one.
+PORTAL_FOLLOW_FAILURES = "10 per hour"
 # The load balancer's address(es), comma separated: only they may set X-Forwarded-For
 # (stts.proxies). Empty: the peer's address is the client's.
 FORWARDED_ALLOW_IPS = ""
@@ -49,6 +53,13 @@ PROVISIONAL_PASSWORD_VALIDITY = timedelta(days=14)
 # Uploads: any request body, then each upload's own limit (stts.uploads).
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024
 GAZETTE_MAX_BYTES = 4 * 1024 * 1024  # the Official Gazette copy of an access request (PDF)
+# The portal (docs/security.md, "The public portal"): an access-request draft untouched this
+# long expires; the periodic task portal.purge_drafts deletes it and its uploaded file. A
+# draft holds one file; the live drafts of one client address hold at most the first quota
+# together, all live drafts at most the second.
+PORTAL_DRAFT_RETENTION = timedelta(days=3)
+PORTAL_UPLOAD_QUOTA_PER_ADDRESS = 3 * GAZETTE_MAX_BYTES
+PORTAL_UPLOAD_QUOTA_TOTAL = 512 * 1024 * 1024
 REGISTER_FEED_MAX_BYTES = 4 * 1024 * 1024  # a National Register feed file (CSV)
 XML_MAX_BYTES = 64 * 1024 * 1024  # a batch of structured messages
 

@@ -8,6 +8,7 @@ file in the instance folder that every gunicorn worker of the machine shares.
 """
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import time
@@ -15,6 +16,7 @@ from urllib.parse import urlparse
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from limits import parse
 from limits.storage import Storage
 
 from stts.identifiers import InvalidIdentifier, clean_enterprise_number
@@ -147,3 +149,28 @@ def _limited(view):
     limited.stts_access = getattr(view, "stts_access", None)
     _LIMITED[view] = limited
     return limited
+
+
+# --- counted failures --------------------------------------------------------------------
+# Failures of one kind from one client address (wrong ticket numbers on the portal's
+# follow-up), counted in the limiter's shared storage over the window of a setting such as
+# "10 per hour". Counted, not each written to the audit trail; at the limit the address
+# waits until the window ends.
+
+def _failure_key(kind: str, setting: str):
+    item = parse(current_app.config[setting])
+    return item, item.key_for("failures", kind, client_address())
+
+
+def count_failure(kind: str, setting: str) -> tuple[int, int]:
+    """Count one failure; returns (failures in this window so far, the limit)."""
+    item, key = _failure_key(kind, setting)
+    return int(limiter.storage.incr(key, item.get_expiry())), item.amount
+
+
+def failure_wait(kind: str, setting: str) -> int:
+    """Seconds the client address must wait before trying ``kind`` again (0: it may)."""
+    item, key = _failure_key(kind, setting)
+    if limiter.storage.get(key) < item.amount:
+        return 0
+    return max(1, math.ceil(limiter.storage.get_expiry(key) - time.time()))

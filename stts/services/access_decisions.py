@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from stts.db import utcnow, write_transaction
+from stts.i18n import format_day
 from stts.models import Company, User
 from stts.models.portal import (
     AR_APPROVED,
@@ -128,6 +129,17 @@ def approval_blocker(row: AccessRequest):
     if not row.signer_active and not row.gazette_received:
         return _l("The copy of the Official Gazette has not arrived yet: the signer is not "
                   "active in the company. Record its arrival first.")
+    approved = (AccessRequest.select(AccessRequest.decided_at)
+                .where((AccessRequest.enterprise_number == row.enterprise_number)
+                       & (AccessRequest.status == AR_APPROVED)
+                       & (AccessRequest.decided_at > row.submitted_at))
+                .order_by(AccessRequest.decided_at.desc()).first())
+    if approved is not None:
+        # Several requests for one number are kept side by side; once one is approved, an
+        # older one would undo that decision: it is refused, and a new request can follow.
+        return _l("Another request for this enterprise number was approved on %(date)s, after "
+                  "this one was sent: refuse this one. The company can send a new request.",
+                  date=format_day(approved.decided_at))
     company = Company.get_or_none(Company.enterprise_number == row.enterprise_number)
     if company is not None and not row.replace_manager and User.select().where(
             (User.company == company) & User.is_local_manager).exists():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from huey import crontab
 
 from stts.models import DeskJob
-from stts.services import register_feed, yearly_check
+from stts.services import access_requests, register_feed, yearly_check
 from stts.services.audit import write_checkpoint
 from stts.services.notifications import deliver_pending
 from stts.services.statistics import summary as statistics_summary
@@ -74,6 +74,12 @@ def refresh_statistics():
 def purge_xml_files():
     """Retention of structured-message files (docs/xml.md), every night."""
     return xml_processing.purge_files()
+
+
+@worker.periodic_task("portal.purge_drafts", crontab(minute="23"))
+def purge_portal_drafts():
+    """Abandoned access-request drafts and their uploads (PORTAL_DRAFT_RETENTION), hourly."""
+    return access_requests.purge_drafts()
 
 
 @worker.periodic_task("audit.checkpoint", crontab(minute="*/5"))

@@ -18,7 +18,12 @@ from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.services import access_decisions as service
-from stts.services.access_requests import gazette_path, get_request
+from stts.services.access_requests import (
+    gazette_path,
+    get_request,
+    open_counts,
+    requests_for_number,
+)
 
 
 @bp.route("/access-requests")
@@ -31,7 +36,8 @@ def access_requests():
                                    query=form.q.data or "", page=page_arg(form.page.data))
     return render("backoffice/access_requests.html", "backoffice/_access_requests_rows.html",
                   form=form, rows=result.rows, total=result.total, page_number=result.page,
-                  pages=result.pages, status_filter=status)
+                  pages=result.pages, status_filter=status,
+                  open_counts=open_counts(row.enterprise_number for row in result.rows))
 
 
 def _detail(request_id, *, status=200, original_form=None, refuse_form=None, message=None):
@@ -49,7 +55,8 @@ def _detail(request_id, *, status=200, original_form=None, refuse_form=None, mes
                   version_form=version_form,
                   message=message, can_reissue=can_reissue,
                   approval_blocker=service.approval_blocker(row),
-                  has_gazette_file=gazette_path(row) is not None)
+                  has_gazette_file=gazette_path(row) is not None,
+                  others=requests_for_number(row))
 
 
 @bp.route("/access-requests/<int:request_id>")

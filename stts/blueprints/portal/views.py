@@ -5,9 +5,11 @@ from flask_login import current_user
 from stts import identifiers
 from stts.blueprints.portal.blueprint import bp
 from stts.blueprints.portal.forms import STEP_FORMS, ConfirmForm, FollowForm
+from stts.errors import render_error
 from stts.htmx import is_htmx, redirect_to
 from stts.identifiers import clean_enterprise_number
 from stts.permissions import public
+from stts.ratelimit import count_failure, failure_wait
 from stts.render import render
 from stts.services import NotFound, ServiceError
 from stts.services import access_requests as service
@@ -168,16 +170,27 @@ def _submitted_request():
     return service.get_request(request_id)
 
 
+FOLLOW_FAILURES = ("follow", "PORTAL_FOLLOW_FAILURES")
+
+
 @bp.route("/access-request/follow", methods=["GET", "POST"])
 @public
 def follow():
     form = FollowForm()
     status, found, message = 200, None, None
+    if request.method == "POST":
+        wait = failure_wait(*FOLLOW_FAILURES)
+        if wait:
+            # Too many wrong ticket numbers from this address: it waits, nothing is looked up.
+            response, _incident = render_error(429)
+            response.headers["Retry-After"] = str(wait)
+            return response
     if form.validate_on_submit():
         try:
             found = service.follow_request(
                 form.ticket.data, clean_enterprise_number(form.enterprise_number.data),
-                address=request.remote_addr)
+                address=request.remote_addr,
+                count_failure=lambda: count_failure(*FOLLOW_FAILURES))
         except NotFound as missing:
             message, status = missing.message, 422
     elif form.is_submitted():
