@@ -35,8 +35,8 @@ def _upload(content):
 
 def test_store_gazette_checks_magic_and_size(app):
     app.config["GAZETTE_MAX_BYTES"] = 100
-    name = service.store_gazette(_upload(b"%PDF-1.7 small"))
-    assert re.fullmatch(r"[0-9a-f]{32}\.pdf", name)
+    name, size = service.store_gazette(_upload(b"%PDF-1.7 small"))
+    assert re.fullmatch(r"[0-9a-f]{32}\.pdf", name) and size == 14
     with pytest.raises(ServiceError) as not_pdf:
         service.store_gazette(_upload(b"<html>"))
     assert not_pdf.value.field == "gazette"

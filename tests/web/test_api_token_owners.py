@@ -126,3 +126,19 @@ def test_the_console_lists_creator_created_and_last_used(client, token):
     _send(client, token, "used-1", "USED")
     page = text_of(client.get("/console/xml"))
     assert "Never" not in page and "lm.alpha" in page
+
+
+def test_a_batch_queued_before_the_replacement_is_refused_when_its_turn_comes(make_client,
+                                                                             token):
+    import io
+
+    from stts.services.console import authenticate_token
+    from stts.services.xml_batches import intake, processing
+
+    dossier = dossier_of(106)
+    batch = intake.receive_batch(
+        io.BytesIO(batch_xml(modify_msg("queued-1", dossier.id, "QUEUED"), batch_id="Q-1")),
+        account=authenticate_token(token), enqueue=False)
+    _replace_the_manager(make_client)
+    processing.process_batch(batch.id)
+    assert Dossier.get_by_id(dossier.id).customer_number != "QUEUED"
