@@ -57,7 +57,7 @@ GAZETTE_MAX_BYTES = 4 * 1024 * 1024  # the Official Gazette copy of an access re
 # long expires; the periodic task portal.purge_drafts deletes it and its uploaded file. A
 # draft holds one file; the live drafts of one client address hold at most the first quota
 # together, all live drafts at most the second.
-PORTAL_DRAFT_RETENTION = timedelta(days=3)
+PORTAL_DRAFT_RETENTION_HOURS = 72
 PORTAL_UPLOAD_QUOTA_PER_ADDRESS = 3 * GAZETTE_MAX_BYTES
 PORTAL_UPLOAD_QUOTA_TOTAL = 512 * 1024 * 1024
 REGISTER_FEED_MAX_BYTES = 4 * 1024 * 1024  # a National Register feed file (CSV)

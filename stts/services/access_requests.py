@@ -67,9 +67,9 @@ def draft_values(draft: AccessRequestDraft) -> dict:
 
 
 def draft_retention() -> timedelta:
-    """How long an untouched draft lives (``PORTAL_DRAFT_RETENTION``): after that it is no
+    """How long an untouched draft lives (``PORTAL_DRAFT_RETENTION_HOURS``): after that it is no
     longer offered, and the periodic ``portal.purge_drafts`` task deletes it and its file."""
-    return current_app.config["PORTAL_DRAFT_RETENTION"]
+    return timedelta(hours=float(current_app.config["PORTAL_DRAFT_RETENTION_HOURS"]))
 
 
 def load_draft(key: str | None) -> AccessRequestDraft | None:
@@ -277,7 +277,7 @@ def gazette_path(access_request: AccessRequest) -> str | None:
 
 def purge_drafts(now=None) -> dict:
     """The periodic retention job (``portal.purge_drafts``): drafts untouched for
-    PORTAL_DRAFT_RETENTION are deleted with their file, and so is any file of the uploads
+    PORTAL_DRAFT_RETENTION_HOURS are deleted with their file, and so is any file of the uploads
     folder that no draft or request holds (a process that died between storing a file and
     recording it). Returns the counts; one audit event when anything was deleted."""
     now = now or utcnow()

@@ -78,7 +78,7 @@ def purge_xml_files():
 
 @worker.periodic_task("portal.purge_drafts", crontab(minute="23"))
 def purge_portal_drafts():
-    """Abandoned access-request drafts and their uploads (PORTAL_DRAFT_RETENTION), hourly."""
+    """Abandoned access-request drafts and their uploads (docs/security.md), hourly."""
     return access_requests.purge_drafts()
 
 

@@ -8,6 +8,7 @@ with STTS_TEST_DATABASE_URL, PostgreSQL."""
 import io
 import os
 import time
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -133,7 +134,7 @@ def test_abandoned_drafts_and_their_files_are_deleted_by_the_periodic_job(app, m
     with open(orphan, "wb") as handle:
         handle.write(PDF)
     assert abandoned.gazette_file in _uploads(app)
-    retention = app.config["PORTAL_DRAFT_RETENTION"]
+    retention = timedelta(hours=app.config["PORTAL_DRAFT_RETENTION_HOURS"])
     with time_machine.travel(time.time() + retention.total_seconds() - 60, tick=False):
         # Not expired yet; the file no draft or request holds is deleted after an hour.
         assert purge_portal_drafts() == {"drafts": 0, "files": 0, "orphans": 1}
