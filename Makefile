@@ -52,6 +52,8 @@ bench: install
 	$(PY) -m bench.run
 	$(PY) -m bench.shapes
 	$(PY) bench/xml_bench.py | tee bench/results/xml.txt
+	$(PY) -m bench.fairness --database sqlite
+	$(PY) -m bench.fairness --database postgresql
 
 # 30 simulated staff over the main flows for 60 s under gunicorn: zero errors, p50/p95/p99.
 load: install

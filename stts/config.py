@@ -66,10 +66,12 @@ XML_MAX_BYTES = 64 * 1024 * 1024  # a batch of structured messages
 # Structured messages (stts/services/xml_batches).
 XML_MAX_MESSAGES = 200_000
 XML_GROUP_SIZE = 200  # messages committed together
-XML_GROUP_PAUSE = 0.0  # seconds to wait after each group (tests of a killed worker)
 # A group's transaction also ends after this many seconds (0: only by size), so that the
-# audit chain's lock and SQLite's write lock are never held long by one company's batch.
-XML_GROUP_SECONDS = 0.25
+# audit chain's lock and SQLite's write lock are never held long by one company's batch; and
+# the worker waits XML_GROUP_PAUSE after each group, so that a web request waiting for
+# SQLite's write lock (its busy handler polls every 1-100 ms) gets it between two groups.
+XML_GROUP_SECONDS = 0.05
+XML_GROUP_PAUSE = 0.02
 # Fairness between companies (docs/xml.md): the worker does a batch one turn at a time — its
 # validation, then slices of XML_SLICE_MESSAGES messages (a slice also ends after
 # XML_SLICE_SECONDS) — and every company with a batch waiting gets a turn in between.
@@ -116,4 +118,7 @@ HUEY_NAME = "stts"  # the queue's name: installations sharing one Redis need the
 HUEY_REDIS_URL = None
 HUEY_SQLITE_PATH = None
 HUEY_IMMEDIATE = False
+# The worker process runs at this niceness (os.nice): a batch's CPU never competes on equal
+# terms with the web processes serving staff.
+WORKER_NICENESS = 10
 JOB_LEASE_SECONDS = 300
