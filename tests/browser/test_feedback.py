@@ -96,3 +96,57 @@ def test_add_user_errors_take_the_focus(page):
     page.keyboard.press("Enter")
     page.locator("main [aria-invalid=true]").first.wait_for()
     page.wait_for_function("() => document.activeElement.getAttribute('aria-invalid') === 'true'")
+
+
+# Every live search and filter: (user, page, what the user does, its indicator, the
+# address of its request). The indicator shows while a slow answer is awaited, then hides.
+SEARCHES = {
+    "desk-dossiers": ("stts3.alpha", "/desk/dossiers", ("type", "#name", "Pe"), "#search-busy",
+                      r"/desk/dossiers\?"),
+    "desk-tasks": ("stts3.alpha", "/desk/tasks", ("select", "#due", "overdue"), "#tasks-busy",
+                   r"/desk/tasks\?"),
+    "console-users": ("lm.alpha", "/console/users", ("type", "#last_name", "Va"),
+                      "#user-search-busy", r"/console/users\?"),
+    "console-activity": ("lm.alpha", "/console/activity", ("type", "#actor", "stts"),
+                         "#activity-busy", r"/console/activity\?"),
+    "backoffice-queue": ("agent.bipt", "/backoffice/access-requests", ("type", "#q", "Del"),
+                         "#queue-busy", r"/backoffice/access-requests\?"),
+    "backoffice-review": ("handler.bipt", "/backoffice/review", ("click", "#review-filters button", ""),
+                          "#review-busy", r"/backoffice/review\?"),
+    "backoffice-audit": ("auditor.bipt", "/backoffice/audit", ("type", "#actor", "lm"),
+                         "#audit-busy", r"/backoffice/audit\?"),
+}
+
+VISIBLE = "(sel) => getComputedStyle(document.querySelector(sel)).visibility === 'visible'"
+HIDDEN = "(sel) => getComputedStyle(document.querySelector(sel)).visibility === 'hidden'"
+
+
+@pytest.mark.parametrize("search", sorted(SEARCHES))
+def test_every_live_search_shows_progress_while_it_runs(page, search):
+    username, path, (how, target, value), indicator, address = SEARCHES[search]
+    log_in(page, username)
+    page.goto(path)
+    assert page.evaluate(HIDDEN, indicator)
+    held = []  # the search's requests wait here until the indicator was seen
+    pattern = re.compile(address)
+
+    def hold(route):  # the first request waits; any later one goes through
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(pattern, hold)
+    if how == "type":
+        page.locator(target).press_sequentially(value)
+    elif how == "select":
+        page.select_option(target, value)
+    else:
+        page.locator(target).click()
+    page.wait_for_function(VISIBLE, arg=indicator)
+    while not held:  # the handler runs when Playwright next reads its events
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.wait_for_function(HIDDEN, arg=indicator)
+    if how == "type":  # typing keeps the focus in the field
+        assert _active(page).startswith("INPUT#" + target[1:])

@@ -137,6 +137,12 @@
     pending = null;
     if (!elt || !target || target.id === "wizard") { return; }
     if (elt.tagName === "INPUT" || elt.tagName === "SELECT" || elt.tagName === "TEXTAREA") { return; }
+    // A live search declared on its form answers the fields' keyup and change events: the
+    // user is typing or choosing there, the focus stays in the field.
+    var trigger = event.detail.requestConfig.triggeringEvent;
+    var from = trigger && trigger.target;
+    if (trigger && trigger.type !== "submit" && from && from.matches &&
+        from.matches("input:not([type=submit]):not([type=button]), select, textarea")) { return; }
     pending = {id: target.id, parent: target.parentElement};
   });
   document.addEventListener("htmx:afterSettle", function () {
