@@ -9,6 +9,7 @@ import secrets
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 import stts.worker.tasks  # noqa: F401 (declares every background task)
@@ -149,9 +150,32 @@ def _register_headers(app: Flask) -> None:
         return response
 
 
+def token(value) -> Markup:
+    """A value read as one piece (a ticket, a phone number, a national or enterprise number,
+    a username, a customer number): marked so that it never wraps inside itself, on a small
+    screen included (the ``.token`` class)."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup('<span class="token">%s</span>') % value
+
+
+def email(value) -> Markup:
+    """An e-mail address: may break anywhere rather than run under the next column."""
+    if not value:
+        return Markup("")
+    return Markup('<span class="email">%s</span>') % value
+
+
+def _as_token(format_):
+    return lambda value: token(format_(value))
+
+
 def _register_filters(app: Flask) -> None:
-    app.jinja_env.filters["nrn"] = identifiers.format_national_number
-    app.jinja_env.filters["nrn_masked"] = identifiers.mask_national_number
-    app.jinja_env.filters["enterprise"] = identifiers.format_enterprise_number
-    app.jinja_env.filters["phone"] = identifiers.format_phone_number
+    app.jinja_env.filters["nrn"] = _as_token(identifiers.format_national_number)
+    app.jinja_env.filters["nrn_masked"] = _as_token(identifiers.mask_national_number)
+    app.jinja_env.filters["enterprise"] = _as_token(identifiers.format_enterprise_number)
+    app.jinja_env.filters["phone"] = _as_token(identifiers.format_phone_number)
+    app.jinja_env.filters["token"] = token
+    app.jinja_env.filters["email"] = email
+    app.jinja_env.globals["token"] = token
     app.jinja_env.globals["current_user"] = current_user

@@ -1,0 +1,122 @@
+"""Every face at 375 px wide (a small phone), walked in a real browser: the page body never
+scrolls sideways (document.scrollingElement.scrollWidth <= innerWidth), every table sits in
+a scrollable region a keyboard can reach (role=region, tabindex=0, a name), no marked token
+(ticket, phone, national or enterprise number, username, customer number) wraps inside
+itself, and no e-mail address runs out of its box. A screenshot of each face is kept."""
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import ROOT, log_in
+
+pytestmark = pytest.mark.browser
+SHOTS = ROOT / "test-artifacts"
+WIDTH = 375
+LONG_EMAIL = "a.very.long.mailbox.name.for.testing@customer-service.telco-alpha.example.com"
+
+CHECK = """() => {
+  const trouble = [];
+  const root = document.scrollingElement;
+  if (root.scrollWidth > window.innerWidth) {
+    const wide = [...document.querySelectorAll("body *")].filter(e => {
+      const r = e.getBoundingClientRect();
+      return r.right > window.innerWidth + 1 && !e.closest(".table-scroll") && r.width > 0;
+    }).slice(0, 5).map(e => e.tagName + "." + e.className + "#" + e.id);
+    trouble.push(`page scrolls sideways: ${root.scrollWidth} > ${window.innerWidth} (${wide})`);
+  }
+  document.querySelectorAll("table").forEach(table => {
+    const region = table.closest(".table-scroll");
+    if (!region || region.getAttribute("role") !== "region" || region.getAttribute("tabindex") !== "0"
+        || !(region.getAttribute("aria-label") || region.getAttribute("aria-labelledby"))) {
+      trouble.push("table outside a named scrollable region: " + (table.id || table.className || table.rows[0].innerText.slice(0, 40)));
+    }
+  });
+  document.querySelectorAll(".token, .ticket").forEach(token => {
+    if (getComputedStyle(token).whiteSpace !== "nowrap" || token.getClientRects().length > 1) {
+      trouble.push("token wraps: " + token.textContent);
+    }
+  });
+  document.querySelectorAll(".email").forEach(email => {
+    const box = email.parentElement.getBoundingClientRect();
+    if (email.getBoundingClientRect().right > box.right + 1) {
+      trouble.push("e-mail runs out of its box: " + email.textContent);
+    }
+  });
+  return trouble;
+}"""
+
+
+def _kind(path):
+    parts = urlsplit(path)
+    return re.sub(r"\d+", "N", parts.path)
+
+
+def _walk(page, start, prefixes, limit=14):
+    """The pages of one face reached from ``start`` (one of each kind), each checked."""
+    found, seen, queue = {}, set(), [start]
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if _kind(path) in seen:
+            continue
+        seen.add(_kind(path))
+        page.goto(path)
+        page.wait_for_load_state()
+        trouble = page.evaluate(CHECK)
+        if trouble:
+            found[path] = trouble
+        for href in page.evaluate("() => [...document.querySelectorAll('main a[href]')]"
+                                  ".map(a => a.getAttribute('href'))"):
+            target = urlsplit(href)
+            if target.netloc or not target.path.startswith(prefixes):
+                continue
+            if target.path.endswith((".csv", ".xml", ".pdf", ".xsd")):
+                continue
+            queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    return found, seen
+
+
+FACES = {
+    # face: (user or None for the visitor, start, prefixes of its pages, page to photograph)
+    "portal": (None, "/", ("/access-request", "/login"), "/access-request/follow"),
+    "console": ("lm.alpha", "/console/", ("/console",), "/console/users"),
+    "desk": ("stts3.alpha", "/desk/", ("/desk",), "/desk/tasks"),
+    "backoffice-access": ("agent.bipt", "/backoffice/", ("/backoffice",),
+                          "/backoffice/access-requests"),
+    "backoffice-review": ("handler.bipt", "/backoffice/", ("/backoffice",), "/backoffice/review"),
+    "backoffice-audit": ("auditor.bipt", "/backoffice/", ("/backoffice",),
+                         "/backoffice/audit?q=alpha"),
+}
+
+
+@pytest.fixture
+def long_values(app):
+    """Long e-mail addresses and names, as real data has."""
+    from stts.models import Company, User
+    from tests.conftest import CSRFClient
+    from tests.web.portal_helpers import MANAGER, submit_request
+
+    User.update(email=LONG_EMAIL).where(User.username.in_(["stts1.alpha", "lm.alpha"])).execute()
+    Company.update(email=LONG_EMAIL).execute()
+    # An access request waiting in the back-office queue, with a long e-mail address.
+    app.test_client_class = CSRFClient
+    submit_request(app.test_client(), manager={**MANAGER, "email": LONG_EMAIL})
+
+
+@pytest.mark.parametrize("face", sorted(FACES))
+def test_every_face_fits_a_small_screen(page, long_values, face):
+    username, start, prefixes, shot = FACES[face]
+    page.set_viewport_size({"width": WIDTH, "height": 800})
+    if username:
+        log_in(page, username)
+    found, seen = _walk(page, start, prefixes)
+    assert len(seen) >= (2 if face in ("portal", "backoffice-audit") else 3), seen
+    page.goto(shot)
+    page.wait_for_load_state()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"small-{face}.png"), full_page=True)
+    trouble = page.evaluate(CHECK)
+    if trouble:
+        found[shot] = trouble
+    summary = "\n".join(f"{path}: {trouble}" for path, trouble in sorted(found.items()))
+    assert not found, f"{face} at {WIDTH} px:\n{summary}"
