@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, ModifyForm
-from stts.blueprints.desk.views import render_dossier
+from stts.blueprints.desk.views import mark_after_action, render_dossier
 from stts.forms import submit
 from stts.htmx import redirect_to
 from stts.permissions import requires
@@ -20,6 +20,7 @@ def _load(dossier_id):
 
 def _back_to_dossier(dossier_id, message):
     flash(message, "success")
+    mark_after_action(dossier_id)
     return redirect_to(url_for("desk.dossier", dossier_id=dossier_id), code=303)
 
 

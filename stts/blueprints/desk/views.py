@@ -1,6 +1,6 @@
 """The dossier desk: home, search, CSV export and the dossier page."""
 
-from flask import abort, request
+from flask import abort, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -77,8 +77,32 @@ def render_dossier(dossier, status=200, **overrides):
                   **dossier_forms(dossier, **overrides))
 
 
+AFTER_ACTION = "desk_dossier_after_action"
+"""Session key: the dossier an action just redirected to (see ``mark_after_action``)."""
+
+
+def mark_after_action(dossier_id: int) -> None:
+    """The next page of this dossier is the one shown after an action on it: the same
+    consultation continuing, not a new one (the action is in the trail itself)."""
+    session[AFTER_ACTION] = dossier_id
+
+
 @bp.route("/dossiers/<int:dossier_id>")
 @requires("desk.search")
 def dossier(dossier_id):
-    found = reading.view_dossier(current_user, dossier_id)
+    if AFTER_ACTION in session and session.pop(AFTER_ACTION) == dossier_id:
+        found = reading.load_dossier(current_user, dossier_id)
+    else:
+        found = reading.view_dossier(current_user, dossier_id)
     return render_dossier(found)
+
+
+@bp.route("/dossiers/<int:dossier_id>/consultations")
+@requires("desk.search")
+def consultations(dossier_id):
+    """One page of the consultation log: the list's fragment for htmx, else a page of its
+    own. Reading the log is no consultation of the person."""
+    found = reading.load_dossier(current_user, dossier_id)
+    return render("desk/consultations.html", "desk/_consultations.html", dossier=found,
+                  consultations=reading.consultations(current_user, found,
+                                                      page_arg(request.args.get("page"))))

@@ -8,6 +8,7 @@ from stts import fastsql
 from stts.db import group_commit
 from stts.models import AuditEvent, Dossier, DossierAction
 from stts.models.dossiers import STATES
+from stts.pagination import Page, paginate
 from stts.services.audit import pseudonymize, record_event
 from stts.services.dossiers.records import own_dossier
 
@@ -18,7 +19,9 @@ def load_dossier(user, dossier_id) -> Dossier:
 
 
 def view_dossier(user, dossier_id) -> Dossier:
-    """The dossier of the user's company; every view is recorded (consultation log)."""
+    """The dossier of the user's company; every consultation is recorded (consultation log).
+    The page shown again after an action on it is no new consultation: the blueprint then
+    calls ``load_dossier``."""
     dossier = own_dossier(user, dossier_id)
     # A view is read far more often than anything is written: its record is committed
     # without waiting for its own fsync (stts.db.group_commit: batched and crash-safe).
@@ -51,13 +54,19 @@ def timeline(user, dossier: Dossier) -> list[dict]:
     return entries
 
 
-def consultations(user, dossier: Dossier, limit: int = 20):
-    return list(AuditEvent.select(AuditEvent.at, AuditEvent.actor_username)
-                .where((AuditEvent.object_type == "dossier")
-                       & (AuditEvent.object_id == str(dossier.id))
-                       & (AuditEvent.action == "dossier.viewed")
-                       & (AuditEvent.company_id == user.company_id))
-                .order_by(AuditEvent.id.desc()).limit(limit))
+CONSULTATIONS_PAGE_SIZE = 20
+
+
+def consultations(user, dossier: Dossier, page: int = 1,
+                  size: int = CONSULTATIONS_PAGE_SIZE) -> Page:
+    """The dossier's consultation log seen by the user's company, newest first, one page."""
+    query = (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username)
+             .where((AuditEvent.object_type == "dossier")
+                    & (AuditEvent.object_id == str(dossier.id))
+                    & (AuditEvent.action == "dossier.viewed")
+                    & (AuditEvent.company_id == user.company_id))
+             .order_by(AuditEvent.id.desc()))
+    return paginate(query, page, size)
 
 
 # Each state of the desk home is counted up to this many (an operator holds 16,000 active
