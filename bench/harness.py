@@ -7,6 +7,7 @@ the same run.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,34 +65,41 @@ def gunicorn(app_spec: str, env: dict | None = None, workers: int | None = None)
 
 
 def wrk_throughput(port: int, path: str, headers: dict, seconds: int = 8,
-                   connections: int = 8) -> float:
-    """Requests per second from wrk (non-2xx answers make the measurement invalid)."""
+                   connections: int = 8, method: str = "GET", body: str | None = None) -> float:
+    """Requests per second from wrk (non-2xx answers make the measurement invalid). A POST
+    (``body``: the form, urlencoded) goes through a wrk script."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
     command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    command.append(f"http://127.0.0.1:{port}{path}")
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if method != "GET":
+            script.write(f"wrk.method = {json.dumps(method)}\nwrk.body = {json.dumps(body or '')}\n")
+            script.flush()
+            command += ["-s", script.name]
+        command.append(f"http://127.0.0.1:{port}{path}")
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx or 3xx responses" in output:
         raise RuntimeError(f"{path} answered errors under load:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
 def single_client_latency(port: int, path: str, headers: dict, requests: int = 200,
-                          method: str = "GET", warm_up: int = 10) -> dict:
+                          method: str = "GET", warm_up: int = 10,
+                          body: str | None = None) -> dict:
     """p50/p95 in milliseconds for one client sending requests one after the other."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     timings = []
     for index in range(requests + warm_up):
         started = time.perf_counter()
-        connection.request(method, path, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        body = response.read()
+        answer = response.read()
         elapsed = (time.perf_counter() - started) * 1000
         if response.status >= 400:
-            raise RuntimeError(f"{path} answered {response.status}: {body[:300]!r}")
+            raise RuntimeError(f"{path} answered {response.status}: {answer[:300]!r}")
         if index >= warm_up:  # warm-up excluded
             timings.append(elapsed)
     connection.close()
@@ -140,6 +149,18 @@ def log_in(port: int, username: str, password: str) -> str:
     if response.status != 302:
         raise RuntimeError(f"login of {username} failed: {response.status}")
     return _cookies(response) or cookies
+
+
+def post_headers(port: int, cookie: str) -> dict:
+    """What a logged-in user's form POST sends besides its body: the session cookie, the
+    CSRF token (read from a page, as htmx does) and the form's content type."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/home", headers={"Cookie": cookie})
+    response = connection.getresponse()
+    page = response.read().decode()
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    return {"Cookie": cookie, "X-CSRFToken": token,
+            "Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _cookies(response) -> str:

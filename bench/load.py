@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench import harness
 
@@ -81,15 +82,22 @@ class Person(threading.Thread):
         self.errors: list[str] = []
         self.connection = None
         self.cookie = ""
+        self.csrf_token = ""
         self.flows: list = []
 
-    def _get(self, name: str, path: str, headers: dict | None = None, expect=(200,)):
+    def _get(self, name: str, path: str, headers: dict | None = None, expect=(200,),
+             body: str | None = None):
+        """One request, timed: a GET, or with ``body`` a form POST (CSRF token included)."""
         headers = {**(headers or {}), "Cookie": self.cookie}
+        if body is not None:
+            headers.update({"X-CSRFToken": self.csrf_token,
+                            "Content-Type": "application/x-www-form-urlencoded"})
         started = time.perf_counter()
         try:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            self.connection.request("GET", path, headers=headers)
+            self.connection.request("GET" if body is None else "POST", path, body=body,
+                                    headers=headers)
             response = self.connection.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as error:
@@ -106,6 +114,7 @@ class Person(threading.Thread):
         started = time.perf_counter()
         try:
             self.cookie = harness.log_in(self.port, self.username, self.password)
+            self.csrf_token = harness.post_headers(self.port, self.cookie)["X-CSRFToken"]
         except Exception as error:  # noqa: BLE001 — counted, reported
             self.errors.append(f"log in {self.username}: {error}")
             return
@@ -132,8 +141,8 @@ class Person(threading.Thread):
 
     def search_by_number(self):
         _, nrn = self.random.choice(self.samples["dossiers"])
-        self._get("search dossiers by national number", f"/desk/dossiers?national_number={nrn}",
-                  HX)
+        self._get("search dossiers by national number", "/desk/dossiers", HX,
+                  body=urlencode({"national_number": nrn}))
 
     def open_dossier(self):
         dossier_id, _ = self.random.choice(self.samples["dossiers"])
@@ -141,7 +150,7 @@ class Person(threading.Thread):
 
     def lookup(self):
         _, nrn = self.random.choice(self.samples["dossiers"])
-        self._get("request lookup", f"/desk/lookup?national_number={nrn}", HX)
+        self._get("request lookup", "/desk/lookup", HX, body=urlencode({"national_number": nrn}))
 
     def task_inbox(self):
         self._get("task inbox", "/desk/tasks", HX)

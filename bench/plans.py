@@ -47,7 +47,11 @@ def main() -> None:
             if response.status_code != 302:
                 raise SystemExit(f"login of {shape['user']} failed")
         caught.clear()
-        client.get(shape["path"], headers={"HX-Request": "true"})
+        if shape.get("method") == "POST":  # a search by national number: posted
+            client.post(shape["path"], data=shape["body"], headers={
+                "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"})
+        else:
+            client.get(shape["path"], headers={"HX-Request": "true"})
         statements = [(sql, params) for sql, params in caught
                       if not re.search(r'"(login_session|user_application|application)"', sql)
                       or "dossier" in sql]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench import harness
 
@@ -79,9 +80,9 @@ def endpoints(sample: dict) -> list[dict]:
     hx = {"HX-Request": "true"}
     return [
         {"name": "login page", "path": "/login", "user": None, "headers": {}},
-        {"name": "dossier search: exact national number",
-         "path": f"/desk/dossiers?national_number={sample['nrn']}", "user": STAFF,
-         "headers": hx},
+        {"name": "dossier search: exact national number", "path": "/desk/dossiers",
+         "method": "POST", "body": urlencode({"national_number": sample["nrn"]}),
+         "user": STAFF, "headers": hx},
         {"name": "dossier search: name prefix", "path": "/desk/dossiers?name=dup",
          "user": STAFF, "headers": hx},
         {"name": "dossier search: state filter, deep page",
@@ -119,12 +120,17 @@ def run_one(database: str, size: int, seconds: int) -> dict:
         hellos = []
         for endpoint in endpoints(sample):
             headers = dict(endpoint["headers"])
-            if endpoint["user"]:
+            method, body = endpoint.get("method", "GET"), endpoint.get("body")
+            if endpoint["user"] and method == "POST":
+                headers.update(harness.post_headers(port, cookies[endpoint["user"]]))
+            elif endpoint["user"]:
                 headers["Cookie"] = cookies[endpoint["user"]]
             hello = harness.wrk_throughput(hello_port, "/hello", {}, seconds)
-            rps = harness.wrk_throughput(port, endpoint["path"], headers, seconds)
+            rps = harness.wrk_throughput(port, endpoint["path"], headers, seconds, method=method,
+                                         body=body)
             hellos.append(hello)
-            latency = harness.single_client_latency(port, endpoint["path"], headers)
+            latency = harness.single_client_latency(port, endpoint["path"], headers,
+                                                    method=method, body=body)
             result["endpoints"].append({
                 "name": endpoint["name"], "path": endpoint["path"], "rps": rps,
                 "hello_rps": hello, "ratio_to_hello": round(rps / hello, 3), **latency})

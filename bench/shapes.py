@@ -91,8 +91,12 @@ def draw_shapes(samples: dict, count: int, seed: int) -> list[dict]:
             if not chosen:
                 continue
             params, name = _dossier_params(rng, chosen, rows, states, categories)
-            shape = {"name": "search " + name, "path": "/desk/dossiers?" + urlencode(params),
-                     "user": STAFF, "headers": hx}
+            if "national_number" in params:  # never in a URL: the form is posted
+                shape = {"name": "search " + name, "path": "/desk/dossiers", "method": "POST",
+                         "body": urlencode(params), "user": STAFF, "headers": hx}
+            else:
+                shape = {"name": "search " + name, "path": "/desk/dossiers?" + urlencode(params),
+                         "user": STAFF, "headers": hx}
         else:
             params, name = _user_params(rng)
             shape = {"name": "users " + name, "path": "/console/users?" + urlencode(params),
@@ -180,10 +184,17 @@ def measure(database: str, size: int, shapes_count: int, requests: int, seed: in
             harness.gunicorn("wsgi:app", env) as port:
         hellos = [harness.single_client_latency(hello_port, "/hello", {}, requests * 5)]
         cookies = {user: harness.log_in(port, user, BENCH_PASSWORD) for user in (STAFF, MANAGER)}
+        posting = {user: harness.post_headers(port, cookie) for user, cookie in cookies.items()}
+
+        def headers_of(shape):
+            sent = posting if shape.get("method") == "POST" else {
+                user: {"Cookie": cookie} for user, cookie in cookies.items()}
+            return {**shape["headers"], **sent[shape["user"]]}
+
         for index, shape in enumerate(shapes):
-            headers = {**shape["headers"], "Cookie": cookies[shape["user"]]}
-            latency = harness.single_client_latency(port, shape["path"], headers, requests,
-                                                    warm_up=WARM_UP)
+            latency = harness.single_client_latency(
+                port, shape["path"], headers_of(shape), requests, warm_up=WARM_UP,
+                method=shape.get("method", "GET"), body=shape.get("body"))
             result["shapes"].append({**shape, **latency, "headers": None})
             if index % 60 == 59:  # the machine's speed drifts: hello again now and then
                 hellos.append(harness.single_client_latency(hello_port, "/hello", {},
@@ -192,10 +203,10 @@ def measure(database: str, size: int, shapes_count: int, requests: int, seed: in
         worst = sorted(result["shapes"], key=lambda s: -s["p95_ms"])[:5]
         # Throughput of the five worst shapes, each right after a hello run of the same length.
         for shape in worst:
-            headers = {**next(s for s in shapes if s["name"] == shape["name"])["headers"],
-                       "Cookie": cookies[shape["user"]]}
+            drawn = next(s for s in shapes if s["name"] == shape["name"])
             hello = harness.wrk_throughput(hello_port, "/hello", {}, 3)
-            rps = harness.wrk_throughput(port, shape["path"], headers, 3)
+            rps = harness.wrk_throughput(port, shape["path"], headers_of(drawn), 3,
+                                         method=drawn.get("method", "GET"), body=drawn.get("body"))
             shape.update(rps=rps, hello_rps=hello, ratio_to_hello=round(rps / hello, 3))
     result["hello"] = {"p50_ms": round(sum(h["p50_ms"] for h in hellos) / len(hellos), 2),
                        "p95_ms": max(h["p95_ms"] for h in hellos)}
@@ -210,6 +221,8 @@ def _plans(env: dict, shapes: list[dict]) -> dict:
     process of its own pointed at the same data set)."""
     output = subprocess.run([sys.executable, "-m", "bench.plans"], cwd=ROOT,
                             input=json.dumps([{"name": s["name"], "path": s["path"],
+                                               "method": s.get("method", "GET"),
+                                               "body": s.get("body"),
                                                "user": s["user"]} for s in shapes]),
                             env={**os.environ, **env}, capture_output=True, text=True)
     if output.returncode:

@@ -27,7 +27,7 @@ def test_request_transfer_task_cease_cancel(page, axe_check):
     axe_check(page)
     page.goto("/desk/request")
     axe_check(page)
-    with page.expect_response(re.compile(r"/desk/lookup\?")):
+    with page.expect_response(lambda r: r.url.endswith("/desk/lookup") and r.request.method == "POST"):
         page.locator("#national_number").press_sequentially(nrn)
     page.locator("#lookup-result .banner-success").wait_for()
     page.select_option("#category", CATEGORIES[10 % 6])

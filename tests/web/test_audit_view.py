@@ -107,7 +107,7 @@ def test_national_numbers_never_in_clear_and_searchable_by_hash(app, client):
     beneficiary = Beneficiary.select().first()
     nrn = beneficiary.national_number
     login(client, "stts3.alpha")
-    client.get(f"/desk/lookup?national_number={nrn}")
+    client.post("/desk/lookup", data={"national_number": nrn})
     client.post("/logout")
     for event in AuditEvent.select():
         assert nrn not in (event.details or "") and nrn != event.object_id

@@ -142,8 +142,7 @@ def test_request_household_member_refused(client):
 ])
 def test_lookup_fragment(client, key, expected):
     login(client, "stts1.alpha")
-    response = client.get("/desk/lookup", query_string={"national_number": DEMO[key]},
-                          headers=HX)
+    response = client.post("/desk/lookup", data={"national_number": DEMO[key]}, headers=HX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "<html" not in body
@@ -151,9 +150,9 @@ def test_lookup_fragment(client, key, expected):
     assert "Social basic" not in body and "B-000" not in body
 
 
-def test_lookup_full_page_works_as_bookmark(client):
+def test_lookup_without_htmx_gets_the_full_page(client):
     login(client, "stts1.alpha")
-    response = client.get("/desk/lookup", query_string={"national_number": DEMO["eligible"]})
+    response = client.post("/desk/lookup", data={"national_number": DEMO["eligible"]})
     assert response.status_code == 200
     assert "<html" in response.get_data(as_text=True)
     assert "Known to the eligibility source" in text_of(response)
@@ -368,10 +367,9 @@ def test_search_by_name_prefix_accent_insensitive(client):
 
 def test_search_by_national_number_exact(client):
     login(client, "stts1.alpha")
-    response = client.get("/desk/dossiers", query_string={"national_number": DEMO["active_alpha"]})
+    response = client.post("/desk/dossiers", data={"national_number": DEMO["active_alpha"]})
     assert "1 dossier" in text_of(response)
-    response = client.get("/desk/dossiers",
-                          query_string={"national_number": DEMO["active_beta"]})
+    response = client.post("/desk/dossiers", data={"national_number": DEMO["active_beta"]})
     assert "0 dossiers" in text_of(response)  # another operator's person: nothing
 
 
@@ -400,7 +398,7 @@ def test_search_pagination(client):
 
 def test_search_invalid_nrn_shows_error(client):
     login(client, "stts1.alpha")
-    response = client.get("/desk/dossiers", query_string={"national_number": "123"})
+    response = client.post("/desk/dossiers", data={"national_number": "123"})
     assert response.status_code == 200
     assert "11 digits" in text_of(response)
 
@@ -486,14 +484,15 @@ def test_other_operators_task_is_404(client):
     assert response.status_code == 404
 
 
-def test_request_page_linked_with_a_number_shows_the_situation_at_once(client):
+def test_request_sent_with_only_a_number_shows_the_situation(client):
+    """Without JavaScript the lookup's answer comes with the form sent back."""
     from stts.demo_dossiers import DEMO
 
     login(client, "stts3.gamma")
-    page = text_of(client.get(f"/desk/request?national_number={DEMO['active_alpha']}"))
+    page = text_of(client.post("/desk/request", data={"national_number": DEMO['active_alpha']}))
     assert "already benefits from the social tariff with another operator" in page
     assert "Use Transfer" in page
-    known = text_of(client.get(f"/desk/request?national_number={DEMO['eligible']}"))
+    known = text_of(client.post("/desk/request", data={"national_number": DEMO['eligible']}))
     assert "Known to the eligibility source" in known
     # The category comes from the eligibility source (person 10 is in LARYNGECTOMY).
     assert re.search(r'<option selected value="LARYNGECTOMY">', known)

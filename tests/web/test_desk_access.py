@@ -21,7 +21,7 @@ ENDPOINTS = [
     ("GET", "/desk/dossiers", "desk.search", False),
     ("GET", "/desk/dossiers.csv", "desk.search", False),
     ("GET", "/desk/request", "desk.request", False),
-    ("GET", "/desk/lookup?national_number=85073003328", "desk.request", False),
+    ("POST", "/desk/lookup", "desk.request", False),
     ("GET", "/desk/transfer", "desk.transfer", False),
     ("GET", "/desk/tasks", "desk.tasks", False),
     ("GET", "/desk/dossiers/{id}", "desk.search", True),

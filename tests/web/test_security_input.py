@@ -38,7 +38,7 @@ def test_names_render_escaped_in_the_desk(client, hostile):
     _assert_inert(client.get(f"/desk/dossiers/{hostile.id}"))
     _assert_inert(client.get(f"/desk/dossiers/{hostile.id}", headers=HX))
     number = Beneficiary.get_by_id(hostile.beneficiary_id).national_number
-    _assert_inert(client.get(f"/desk/dossiers?national_number={number}", headers=HX))
+    _assert_inert(client.post("/desk/dossiers", data={"national_number": number}, headers=HX))
 
 
 def test_names_render_escaped_in_the_console(client, hostile):

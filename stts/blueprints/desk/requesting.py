@@ -19,7 +19,7 @@ from stts.services.dossiers.lookup import look_up_person
 @bp.route("/request", methods=["GET", "POST"])
 @requires("desk.request")
 def request_tariff():
-    form = RequestForm(national_number=request.args.get("national_number"))
+    form = RequestForm()
     status = 200
     if form.validate_on_submit():
         try:
@@ -59,11 +59,12 @@ def _situation(raw: str):
         return None
 
 
-@bp.route("/lookup")
+@bp.route("/lookup", methods=["POST"])
 @requires("desk.request")
 def lookup():
-    """The inline answer under the national register number: known? already benefiting?"""
-    raw = request.args.get("national_number", "")
+    """The inline answer under the national register number: known? already benefiting?
+    A POST (CSRF-checked), so the number never travels in a URL."""
+    raw = request.form.get("national_number", "")
     situation, problem = None, None
     try:
         nrn = clean_national_number(raw)
@@ -72,17 +73,22 @@ def lookup():
     else:
         situation = look_up_person(current_user, nrn)
     form = RequestForm(formdata=None, national_number=raw,
-                       category=request.args.get("category") or "")
+                       category=request.form.get("category") or "")
     prefilled = _prefill(form, situation)
     return render("desk/request.html", "desk/_lookup.html", form=form, situation=situation,
                   problem=problem if raw else None,
-                  prefill_category=prefilled and is_fragment())
+                  prefill_category=prefilled and is_fragment(), oob=is_fragment())
 
 
 @bp.route("/transfer", methods=["GET", "POST"])
 @requires("desk.transfer")
 def transfer():
-    form = TransferForm(national_number=request.args.get("national_number"))
+    if request.form.get("start"):
+        # "Use Transfer" from the request's lookup: the form, with the number it looked up
+        # (sent in the body: a national register number never travels in a URL).
+        form = TransferForm(formdata=None, national_number=request.form.get("national_number"))
+        return render("desk/transfer.html", "desk/_transfer_form.html", form=form)
+    form = TransferForm()
     status = 200
     if form.validate_on_submit():
         try:

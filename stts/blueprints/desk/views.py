@@ -1,12 +1,13 @@
 """The dossier desk: home, search, CSV export and the dossier page."""
 
-from flask import abort, request, session
+from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
+from stts.htmx import is_htmx
 from stts.pagination import cursor_arg, page_arg
 from stts.permissions import requires
 from stts.render import render
@@ -19,26 +20,52 @@ from stts.services.dossiers.search import export_rows, search_dossiers
 @bp.route("/")
 @requires("desk.home")
 def home():
-    form = SearchForm(request.args)
+    form = SearchForm(formdata=None)
     counts = reading.count_by_state(current_user) if allowed(current_user, "desk.search") else {}
     return render("desk/home.html", form=form, counts=counts,
                   count_limit=reading.HOME_COUNT_LIMIT)
 
 
 def _search_form():
-    form = SearchForm(request.args)
+    """The search's criteria. A national register number never travels in a URL: it is read
+    from a POST only, and ignored in a query string."""
+    if request.method == "POST":
+        form = SearchForm(request.form)
+    else:
+        args = request.args.copy()
+        args.pop("national_number", None)
+        form = SearchForm(args)
     valid = form.validate()
     return form, valid
 
 
-@bp.route("/dossiers")
+def _url_args(form, page: bool = True) -> dict:
+    """The criteria as query arguments, without the national number (links, address bar)."""
+    names = (*SearchForm.FILTERS, "page") if page else SearchForm.FILTERS
+    return {name: form[name].raw_data[0] for name in names
+            if name != "national_number" and form[name].raw_data and form[name].raw_data[0]}
+
+
+@bp.route("/dossiers", methods=["GET", "POST"])
 @requires("desk.search")
 def search():
+    """GET: the criteria in the address, bookmarkable. POST (the form): with a national
+    register number, the answer is shown and the address keeps only the other criteria, so
+    the number reaches no history, bookmark or log; without one, back to the GET address."""
     form, valid = _search_form()
+    by_number = request.method == "POST" and bool(form.national_number.data)
+    if request.method == "POST" and not by_number and not is_htmx():
+        return redirect(url_for("desk.search", **_url_args(form)), code=303)
     result = search_dossiers(current_user, form.filters(), page_arg(form.page.data),
                              cursor_arg(request.args)) if valid else None
-    return render("desk/search.html", "desk/_results.html", form=form, result=result,
-)
+    response = render("desk/search.html", "desk/_results.html", form=form, result=result,
+                      link_args=_url_args(form, page=False), by_number=by_number)
+    if request.method == "POST" and is_htmx():
+        address = url_for("desk.search", **_url_args(form))
+        # A search by number replaces the address (other criteria only) and adds no entry to
+        # the history; any other search is pushed, as with a link.
+        response.headers["HX-Replace-Url" if by_number else "HX-Push-Url"] = address
+    return response
 
 
 @bp.route("/dossiers.csv")
