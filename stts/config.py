@@ -41,6 +41,11 @@ RATELIMIT_STORAGE_URI = None
 # address: counted in the same shared storage; at the limit the address waits (429) until
 # the window ends. The audit trail gets the first failure and the limit, never each one.
 PORTAL_FOLLOW_FAILURES = "10 per hour"
+# Lookups of a person by national register number, per user (the desk's lookup and the
+# request form, one counter), and the day's count past which the company's local manager
+# is alerted (an e-mail and an entry in the console's activity).
+RATELIMIT_LOOKUP = "30 per minute;1000 per day"
+LOOKUP_DAILY_ALERT = 200
 # The load balancer's address(es), comma separated: only they may set X-Forwarded-For
 # (stts.proxies). Empty: the peer's address is the client's.
 FORWARDED_ALLOW_IPS = ""

@@ -109,6 +109,19 @@ def _enterprise_key() -> str:
 
 limiter = Limiter(key_func=client_address, strategy="fixed-window", headers_enabled=True)
 
+
+def _user_key() -> str:
+    from flask_login import current_user
+
+    return f"user:{current_user.get_id()}"
+
+
+lookup_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOOKUP"], scope="person-lookup", key_func=_user_key,
+    methods=["POST"])
+"""Lookups of a person by national register number (the desk's lookup, and a request sent
+back with the lookup's answer), per logged-in user, one counter for both."""
+
 # Reachable without being logged in in the ordinary sense: the first login is the step right
 # after a provisional password.
 EXTRA_LIMITED = {"auth.first_login"}

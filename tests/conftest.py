@@ -191,6 +191,7 @@ def session_app(live_database):
         "RATELIMIT_PUBLIC_POST": "100000 per minute",
         "RATELIMIT_PER_ENTERPRISE": "100000 per minute",
         "PORTAL_FOLLOW_FAILURES": "100000 per hour",
+        "RATELIMIT_LOOKUP": "100000 per minute",
         "RATELIMIT_STORAGE_URI": "sqlite-shared://" + os.path.join(
             tempfile.mkdtemp(prefix="stts-ratelimit-"), "ratelimit.sqlite"),
         "SESSION_COOKIE_SECURE": False,

@@ -494,8 +494,8 @@ def test_request_sent_with_only_a_number_shows_the_situation(client):
     assert "Use Transfer" in page
     known = text_of(client.post("/desk/request", data={"national_number": DEMO['eligible']}))
     assert "Known to the eligibility source" in known
-    # The category comes from the eligibility source (person 10 is in LARYNGECTOMY).
-    assert re.search(r'<option selected value="LARYNGECTOMY">', known)
+    # Only "eligible": neither the category (person 10 is in LARYNGECTOMY) nor the name.
+    assert not re.search(r'<option selected value="LARYNGECTOMY">', known)
 
 
 def test_csv_export_defuses_spreadsheet_formulas(client):

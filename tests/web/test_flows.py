@@ -17,13 +17,15 @@ def login(client, username):
 
 # --- the request form keeps what the lookup found ---------------------------------------------
 
-def test_lookup_prefills_the_category_out_of_band_when_none_is_chosen(client):
+def test_lookup_never_reveals_the_category_by_prefilling_it(client):
+    """Checklist 33: the lookup says "eligible", not the benefit category; the user chooses
+    the category from the person's attestation (the automatic check compares them)."""
     login(client, "stts1.alpha")
     response = client.post("/desk/lookup", headers=HX,
                           data={"national_number": DEMO["eligible"], "category": ""})
     body = response.get_data(as_text=True)
-    assert re.search(r'id="category-field" hx-swap-oob="true"', body)
-    assert re.search(r'<option selected value="LARYNGECTOMY">', body)
+    assert 'id="category-field" hx-swap-oob' not in body
+    assert "LARYNGECTOMY" not in body
 
 
 def test_lookup_never_overrides_a_category_the_user_chose(client):
@@ -38,18 +40,19 @@ def test_lookup_full_page_has_the_category_field_once(client):
     body = client.post("/desk/lookup",
                        data={"national_number": DEMO["eligible"]}).get_data(as_text=True)
     assert body.count('id="category-field"') == 1
-    assert '<option selected value="LARYNGECTOMY">' in body
+    assert '<option selected value="LARYNGECTOMY">' not in body
 
 
 @pytest.mark.parametrize("headers", [{}, HX])
-def test_a_refused_request_keeps_the_lookup_banner_and_the_known_category(client, headers):
+def test_a_refused_request_keeps_the_lookup_banner_and_the_chosen_category(client, headers):
     login(client, "stts1.alpha")
     response = client.post("/desk/request", headers=headers, data={
-        "national_number": DEMO["eligible"], "category": "", "phone_number": "not a phone"})
+        "national_number": DEMO["eligible"], "category": "AGE65", "phone_number": "not a phone"})
     assert response.status_code == 422
     page = text_of(response)
     assert "Known to the eligibility source" in page
-    assert '<option selected value="LARYNGECTOMY">' in page
+    assert '<option selected value="AGE65">' in page
+    assert '<option selected value="LARYNGECTOMY">' not in page
 
 
 def test_a_refused_duplicate_keeps_the_lookup_banner(client):

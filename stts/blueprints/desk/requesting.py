@@ -10,6 +10,7 @@ from stts.htmx import is_fragment, redirect_to
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.labels import STATE_LABELS
 from stts.permissions import requires
+from stts.ratelimit import lookup_limit
 from stts.render import render
 from stts.services import ServiceError
 from stts.services.dossiers import requesting
@@ -18,6 +19,7 @@ from stts.services.dossiers.lookup import look_up_person
 
 @bp.route("/request", methods=["GET", "POST"])
 @requires("desk.request")
+@lookup_limit
 def request_tariff():
     form = RequestForm()
     status = 200
@@ -34,22 +36,11 @@ def request_tariff():
         status = 422
     situation = None
     if form.national_number.data and not form.national_number.errors:
-        # What the lookup found stays on the page: on a bookmarked or linked request page,
-        # and when a sent request is shown again with its errors.
+        # What the lookup found stays on the page when a sent request is shown again with
+        # its errors (counted and recorded as a lookup: it answers the same question).
         situation = _situation(form.national_number.data)
-        _prefill(form, situation)
     return render("desk/request.html", "desk/_request_form.html", form=form, status=status,
                   situation=situation)
-
-
-def _prefill(form, situation) -> bool:
-    """Fill in what the system knows and the user has not chosen: the category the
-    eligibility source gives. True when something was filled in."""
-    if situation and situation.category and not form.category.data and any(
-            value == situation.category for value, _label in form.category.choices):
-        form.category.data = situation.category
-        return True
-    return False
 
 
 def _situation(raw: str):
@@ -61,6 +52,7 @@ def _situation(raw: str):
 
 @bp.route("/lookup", methods=["POST"])
 @requires("desk.request")
+@lookup_limit
 def lookup():
     """The inline answer under the national register number: known? already benefiting?
     A POST (CSRF-checked), so the number never travels in a URL."""
@@ -74,10 +66,8 @@ def lookup():
         situation = look_up_person(current_user, nrn)
     form = RequestForm(formdata=None, national_number=raw,
                        category=request.form.get("category") or "")
-    prefilled = _prefill(form, situation)
     return render("desk/request.html", "desk/_lookup.html", form=form, situation=situation,
-                  problem=problem if raw else None,
-                  prefill_category=prefilled and is_fragment(), oob=is_fragment())
+                  problem=problem if raw else None, oob=is_fragment())
 
 
 @bp.route("/transfer", methods=["GET", "POST"])

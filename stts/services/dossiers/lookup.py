@@ -3,17 +3,22 @@ tariff per person and household across all operators, and the automatic check.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from stts import fastsql
+from stts.db import utcnow
 from stts.eligibility import get_source
-from stts.models import Beneficiary, Dossier
+from stts.models import AuditEvent, Beneficiary, Dossier, User
 from stts.models.dossiers import LIVE_STATES, LIVE_STATES_SQL
 from stts.services import ServiceError
 from stts.services.audit import pseudonymize, record_event
 from stts.services.dossiers.records import COMMERCIAL
+from stts.services.notifications import queue_mail
 
 
 @dataclass
@@ -85,9 +90,45 @@ def look_up_person(user, nrn: str, *, record: bool = True) -> Situation:
             situation.elsewhere_active = dossier.state == "ACTIVE"
             situation.elsewhere_household = dossier.beneficiary.national_number != nrn
     if record:
+        # The person's consultation log: who, when, which company (the actor's), found by
+        # the person's keyed hash, whether or not a dossier exists.
+        person = pseudonymize(nrn)
         record_event("dossier.person_looked_up", actor=user, object_type="person",
-                     person=pseudonymize(nrn), known=result.known)
+                     object_id=person, person=person, known=result.known)
+        _alert_past_daily_threshold(user)
     return situation
+
+
+LOOKUP_ALERT = "dossier.lookups_alert"
+
+
+def _alert_past_daily_threshold(user) -> None:
+    """Once a day per user, when their lookups today pass ``LOOKUP_DAILY_ALERT``: an entry in
+    the company's activity (the console) and an e-mail to its local manager."""
+    threshold = current_app.config["LOOKUP_DAILY_ALERT"]
+    today = datetime.combine(utcnow().date(), time.min)
+    mine = (AuditEvent.actor_id == user.id) & (AuditEvent.at >= today)
+    count = AuditEvent.select().where(mine & (AuditEvent.action == "dossier.person_looked_up")
+                                      ).count()
+    if count <= threshold or AuditEvent.select().where(
+            mine & (AuditEvent.action == LOOKUP_ALERT)).exists():
+        return
+    record_event(LOOKUP_ALERT, actor=user, company_id=user.company_id, object_type="user",
+                 object_id=user.id, lookups=count, threshold=threshold)
+    managers = User.select().where((User.company == user.company_id) & User.is_local_manager
+                                   & User.email.is_null(False))
+    for manager in managers:
+        if not manager.email:
+            continue
+        with force_locale(manager.language or "fr"):
+            subject = _("STTS: many person lookups by %(username)s", username=user.username)
+            body = _(
+                "The user %(username)s of your company has looked up %(count)s persons by "
+                "national register number today, more than the alert threshold of "
+                "%(threshold)s. Each lookup is in the console's activity. If this is not "
+                "their work, block the account.", username=user.username, count=count,
+                threshold=threshold)
+        queue_mail(manager.email, subject, body)
 
 
 # The same three indexed lookups as _live_dossiers, in one statement, ids and owners only.

@@ -59,12 +59,17 @@ CONSULTATIONS_PAGE_SIZE = 20
 
 def consultations(user, dossier: Dossier, page: int = 1,
                   size: int = CONSULTATIONS_PAGE_SIZE) -> Page:
-    """The dossier's consultation log seen by the user's company, newest first, one page."""
-    query = (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username)
-             .where((AuditEvent.object_type == "dossier")
-                    & (AuditEvent.object_id == str(dossier.id))
-                    & (AuditEvent.action == "dossier.viewed")
-                    & (AuditEvent.company_id == user.company_id))
+    """The dossier's consultation log seen by the user's company, newest first, one page: the
+    views of the dossier and the lookups of its person (by national register number, also
+    before the dossier existed)."""
+    viewed = ((AuditEvent.object_type == "dossier") & (AuditEvent.object_id == str(dossier.id))
+              & (AuditEvent.action == "dossier.viewed"))
+    looked_up = ((AuditEvent.object_type == "person")
+                 & (AuditEvent.object_id == pseudonymize(dossier.beneficiary.national_number))
+                 & (AuditEvent.action == "dossier.person_looked_up"))
+    query = (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username,
+                               AuditEvent.action)
+             .where((viewed | looked_up) & (AuditEvent.company_id == user.company_id))
              .order_by(AuditEvent.id.desc()))
     return paginate(query, page, size)
 
