@@ -208,7 +208,10 @@ class _Links(HTMLParser):
         if tag == "form":
             self._form = {"method": (attrs.get("method") or "get").lower(),
                           "action": attrs.get("action") or "", "hidden": {}, "visible": set(),
-                          "enctype": attrs.get("enctype")}
+                          "enctype": attrs.get("enctype"),
+                          # A search form posts only to keep a national number out of the
+                          # URL; it changes nothing and is sent again on every keystroke.
+                          "search": attrs.get("role") == "search"}
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "select", "textarea") and attrs.get("name"):
             if tag == "input" and attrs.get("type") == "hidden":
@@ -287,7 +290,7 @@ def crawl(client, start: str, *, language: str, per_kind: int = 3, limit: int = 
             queue.append((path, is_fragment))
         for form in parser.forms:
             action = urlsplit(urljoin(address, form["action"] or address)).path
-            if (form["method"] == "post" and "_once" not in form["hidden"]
+            if (form["method"] == "post" and "_once" not in form["hidden"] and not form["search"]
                     and not action.startswith(SKIPPED_PATHS) and report is not None):
                 report.setdefault("without_once", set()).add(f"{_pattern(action)} on {address}")
             if (form["method"] != "post" or not form["visible"]
