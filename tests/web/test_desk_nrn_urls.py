@@ -104,6 +104,8 @@ def test_the_lookup_is_a_post_only(client):
     assert client.get(f"/desk/lookup?national_number={DEMO['eligible']}").status_code == 405
     body = client.get("/desk/request").get_data(as_text=True)
     assert 'hx-post="/desk/lookup"' in body and "hx-get" not in body
+    # The request form's one-time token is not spent by the lookup (it posts inside it).
+    assert 'hx-params="not _once"' in body
 
 
 def test_a_search_by_number_is_posted_and_never_pushed_to_the_history(client):
