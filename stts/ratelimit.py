@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from flask_login import current_user
 from limits import parse
 from limits.storage import Storage
 
@@ -111,8 +112,6 @@ limiter = Limiter(key_func=client_address, strategy="fixed-window", headers_enab
 
 
 def _user_key() -> str:
-    from flask_login import current_user
-
     return f"user:{current_user.get_id()}"
 
 
