@@ -202,9 +202,10 @@ def _keyset_page(key, ids, values, page, size, order, load, cursor, key_of,
 
 def query_args(**changes) -> dict:
     """The current query's arguments with ``changes`` (None removes one), for the links of a
-    list (pages, sorting, export): ``url_for(endpoint, **query_args(page=2))``."""
+    list (pages, sorting, export): ``url_for(endpoint, **query_args(page=2))``. A national
+    register number put in a query string is never carried on into a link."""
     args = {key: [value for value in values if value != ""]
-            for key, values in request.args.lists()}
+            for key, values in request.args.lists() if key != "national_number"}
     args = {key: values for key, values in args.items() if values}
     for key, value in changes.items():
         if value is None:

@@ -106,7 +106,7 @@ SEARCHES = {
     "desk-tasks": ("stts3.alpha", "/desk/tasks", ("select", "#due", "overdue"), "#tasks-busy",
                    r"/desk/tasks\?"),
     "console-users": ("lm.alpha", "/console/users", ("type", "#last_name", "Va"),
-                      "#user-search-busy", r"/console/users\?"),
+                      "#user-search-busy", r"/console/users($|\?)"),  # the form posts
     "console-activity": ("lm.alpha", "/console/activity", ("type", "#actor", "stts"),
                          "#activity-busy", r"/console/activity\?"),
     "backoffice-queue": ("agent.bipt", "/backoffice/access-requests", ("type", "#q", "Del"),
