@@ -2,10 +2,26 @@
 (function () {
   "use strict";
 
-  function showError() {
+  // The server's own explanation when it sent one (its translated error fragment: too many
+  // requests, not found, too large...), read as text only; the generic message otherwise
+  // (no answer at all, or an answer from something in front of the application).
+  function serverExplanation(xhr) {
+    if (!xhr || !xhr.responseText) { return null; }
+    var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var section = answer.querySelector(".error-page");
+    if (!section) { return null; }
+    var lines = [];
+    section.querySelectorAll("h1, p").forEach(function (node) {
+      if (!node.querySelector("a")) { lines.push(node.textContent.trim()); }
+    });
+    return lines.filter(Boolean).join(" — ") || null;
+  }
+
+  function showError(event) {
     var banner = document.getElementById("error-banner");
     if (!banner) { return; }
-    banner.textContent = document.body.dataset.errorMessage;
+    banner.textContent = serverExplanation(event && event.detail && event.detail.xhr) ||
+      document.body.dataset.errorMessage;
     banner.hidden = false;
   }
 
