@@ -44,7 +44,7 @@ test: install
 test-fast: install
 	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider -m "not browser and not fuzz and not slow"
 
-# Benchmarks (issue #7): data sets cached in bench/data/, results in bench/results/.
+# Benchmarks: data sets cached in bench/data/, results in bench/results/.
 # wrk is Debian's package; PostgreSQL must listen on 127.0.0.1:5432 (as in CI).
 bench: install
 	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

@@ -1,4 +1,4 @@
-"""Markdown tables of bench/results/*.json against the targets of issue #7.
+"""Markdown tables of bench/results/*.json against the performance targets.
 
     python -m bench.report > /tmp/figures.md
 """

@@ -1,4 +1,4 @@
-"""Indexes that match every search, at 1,000,000 dossiers (issue #7).
+"""Indexes that match every search, at 1,000,000 dossiers.
 
 * ``dossier.last_name_key``: the beneficiary's folded last name, copied onto the dossier so a
   name prefix search is one range scan of the (company, last_name_key) index instead of a join

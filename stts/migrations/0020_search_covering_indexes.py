@@ -1,5 +1,5 @@
 """Every combination of the dossier search's filters reads one index, in its order, without
-visiting the table (issue #15).
+visiting the table.
 
 The search walks one of three indexes, chosen by the filters (``stts.services.dossiers.search``):
 the name index for a name search, the state index when a state is given, the date index

@@ -1,5 +1,5 @@
 """Console services without HTTP: usernames, complement search on generated data, CSV cells,
-rights of the local manager (issue #4)."""
+rights of the local manager."""
 import random
 
 import pytest

@@ -1,4 +1,4 @@
-"""Local-manager console: home, own data, structured messages, activity and rights (issue #4)."""
+"""Local-manager console: home, own data, structured messages, activity and rights."""
 import re
 
 import pytest
@@ -183,7 +183,7 @@ def test_activity_fragment_and_date_filter(login_as):
     assert bad.status_code == 422
 
 
-# --- rights (issue #4 point 11) ------------------------------------------------------
+# --- rights ------------------------------------------------------
 
 def test_user_without_profile_cannot_open_desk(login_as):
     user = User.get(User.username == "stts1.alpha")

@@ -1,4 +1,4 @@
-"""Local-manager console: the company's users (issue #4 points 2-8)."""
+"""Local-manager console: the company's users."""
 import csv
 import io
 import re

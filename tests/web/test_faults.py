@@ -1,4 +1,4 @@
-"""Faults (checklist 29, issue #8 "faults"): a gunicorn worker killed with SIGKILL in the
+"""Faults (checklist 29): a gunicorn worker killed with SIGKILL in the
 middle of a request leaves no half write, and the application serves again at once.
 
 The app runs under gunicorn (the production settings of gunicorn.conf.py, one worker) in a

@@ -1,4 +1,4 @@
-"""Many machines (issue #7): two app processes on different ports share one database and hold
+"""Many machines: two app processes on different ports share one database and hold
 no state of their own. What one node does — a lockout, a logout that revokes the session, a
 task raised by a request — the other sees at once.
 

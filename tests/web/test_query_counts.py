@@ -1,4 +1,4 @@
-"""The number of SQL statements a list page runs does not grow with its page size (issue #7):
+"""The number of SQL statements a list page runs does not grow with its page size:
 no query per row (N+1) in the dossier search, the task inbox, the user search and the review
 queue. Each page is requested twice, with a page size of 3 and of 30, on more rows than
 that; the statements are counted by wrapping the database's ``execute_sql``."""

@@ -1,4 +1,4 @@
-"""The dossier search's pages (issue #15): walked by their links (keyset pages: the next page
+"""The dossier search's pages: walked by their links (keyset pages: the next page
 follows the last row shown, the previous one precedes the first), they list exactly the rows
 that the numbered pages list, for many random filter combinations, forwards and backwards,
 with ties on the creation time; a cursor from another company, an unknown one or a stale one
