@@ -115,7 +115,7 @@ def test_designate_a_local_manager_end_to_end(page, live_instance, axe_check):
         "t => document.querySelectorAll('#queue-results tbody tr').length === 1"
         " && document.querySelector('#queue-results').innerText.includes(t)", arg=ticket)
     assert ticket in page.url
-    page.locator(f"#queue-results a:text('{ticket}')").click()
+    page.locator(f"#queue-results a:has-text('{ticket}')").click()
     page.wait_for_url(re.compile(r"/backoffice/access-requests/\d+$"))
     axe_check(page)
     page.check("#gazette_received")
