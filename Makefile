@@ -39,7 +39,8 @@ worker: install
 # The whole suite, with coverage (what CI runs); test-fast is the tier to run while coding:
 # unit and web tests without the browser, the fuzzers and the multi-process tests.
 test: install
-	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider --cov --cov-report=term
+	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider --cov --cov-report= -m "not measured"
+	$(VENV)/bin/pytest -q -p no:cacheprovider --cov --cov-append --cov-report=term -m measured
 
 test-fast: install
 	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider -m "not browser and not fuzz and not slow"
