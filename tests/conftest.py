@@ -39,6 +39,21 @@ from stts.ratelimit import limiter  # noqa: E402
 from stts.worker import worker  # noqa: E402
 
 PG_URL = os.environ.get("STTS_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("STTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_or_skip() -> str:
+    """The Redis server's URL; skip without one, and fail where it is required (CI sets
+    STTS_REQUIRE_REDIS)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("STTS_REQUIRE_REDIS"):
+            pytest.fail(f"Redis is required here and not reachable at {REDIS_URL}: {error}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return REDIS_URL
 KEEP_TABLES = {"application", "schema_migration"}
 
 

@@ -9,22 +9,15 @@ import io
 import uuid
 
 import pytest
-import redis
 
 from stts.models import User, XmlBatch, XmlMessageResult
 from stts.services.xml_batches import intake, processing
 from stts.worker import worker
+from tests.conftest import redis_or_skip
 from tests.web.xml_helpers import batch_xml, enable_xml, request_msg
 
 BIG, SMALL, SLICE = 400, 30, 40
 BETA = "0428759497"
-
-
-def _redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -34,9 +27,7 @@ def queue(request, app, tmp_path):
                       HUEY_NAME=f"stts-test-{uuid.uuid4().hex}",
                       XML_SLICE_MESSAGES=SLICE, XML_SLICE_SECONDS=0, XML_GROUP_SIZE=15)
     if request.param == "redis":
-        if not _redis_up():
-            pytest.skip("no Redis server on 127.0.0.1:6379")
-        app.config["HUEY_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        app.config["HUEY_REDIS_URL"] = redis_or_skip()
     worker.init_app(app)
     yield worker.huey
     worker.huey.flush()

@@ -19,29 +19,18 @@ from stts.demo_dossiers import DEMO
 from stts.models import Beneficiary, DeskJob, User
 from stts.services import register_feed
 from stts.worker import worker
+from tests.conftest import REDIS_URL, redis_or_skip
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("STTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONSUMER = Path(sys.executable).parent / "huey_consumer"
-
-
-def _redis_or_skip():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("STTS_REQUIRE_REDIS"):
-            pytest.fail(f"Redis is required here and not reachable at {REDIS_URL}: {error}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
 
 
 @pytest.fixture
 def redis_queue(app):
     """The application's queue on Redis under a name of this test's own."""
-    _redis_or_skip()
+    redis_or_skip()
     name = "stts-test-" + secrets.token_hex(4)
     app.config.update(HUEY_REDIS_URL=REDIS_URL, HUEY_NAME=name, HUEY_IMMEDIATE=False)
     worker.init_app(app)
