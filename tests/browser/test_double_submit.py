@@ -2,12 +2,11 @@
 disabled (and the form marked aria-busy) while its request runs, htmx or plain, so a second
 click sends nothing. Each form's request is held, checked, then aborted: nothing changes."""
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.browser.test_small_screens import FACES, _kind
+from tests.browser.test_small_screens import FACES, face_pages
 
 pytestmark = pytest.mark.browser
 
@@ -39,26 +38,6 @@ SUBMIT = """(index) => {
 BUSY_SEEN = "() => sessionStorage.getItem('busy-seen') === 'yes'"
 
 
-def _pages(page, start, prefixes, limit=14):
-    """One page of each kind of the face, reached by links from ``start``."""
-    kinds, queue, pages = set(), [start], []
-    while queue and len(kinds) < limit:
-        path = queue.pop(0)
-        if _kind(path) in kinds:
-            continue
-        kinds.add(_kind(path))
-        page.goto(path)
-        pages.append(path)
-        for href in page.evaluate("() => [...document.querySelectorAll('main a[href]')]"
-                                  ".map(a => a.getAttribute('href'))"):
-            target = urlsplit(href)
-            if target.netloc or not target.path.startswith(prefixes) or \
-                    target.path.endswith((".csv", ".xml", ".pdf", ".xsd")):
-                continue
-            queue.append(target.path + (f"?{target.query}" if target.query else ""))
-    return pages
-
-
 def _holder(held):
     """A route handler that holds the first POST in ``held`` and lets the rest through
     (Playwright passes a second argument to a handler that takes two)."""
@@ -77,7 +56,7 @@ def test_every_posting_form_disables_its_controls_while_its_request_runs(page, f
         log_in(page, username)
     page.on("dialog", lambda dialog: dialog.accept())
     checked, not_busy, not_sent = [], [], []
-    for path in _pages(page, start, prefixes):
+    for path in list(face_pages(page, start, prefixes)):
         page.goto(path)
         forms = [f for f in page.evaluate(FORMS)
                  if f["posting"] and not f["search"] and f["submitters"]]

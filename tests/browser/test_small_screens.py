@@ -52,9 +52,10 @@ def _kind(path):
     return re.sub(r"\d+", "N", parts.path)
 
 
-def _walk(page, start, prefixes, limit=14):
-    """The pages of one face reached from ``start`` (one of each kind), each checked."""
-    found, seen, queue = {}, set(), [start]
+def face_pages(page, start, prefixes, limit=14):
+    """Open one page of each kind of a face, reached by links from ``start``; yields each
+    path while the browser shows it."""
+    seen, queue = set(), [start]
     while queue and len(seen) < limit:
         path = queue.pop(0)
         if _kind(path) in seen:
@@ -62,9 +63,7 @@ def _walk(page, start, prefixes, limit=14):
         seen.add(_kind(path))
         page.goto(path)
         page.wait_for_load_state()
-        trouble = page.evaluate(CHECK)
-        if trouble:
-            found[path] = trouble
+        yield path
         for href in page.evaluate("() => [...document.querySelectorAll('main a[href]')]"
                                   ".map(a => a.getAttribute('href'))"):
             target = urlsplit(href)
@@ -73,6 +72,16 @@ def _walk(page, start, prefixes, limit=14):
             if target.path.endswith((".csv", ".xml", ".pdf", ".xsd")):
                 continue
             queue.append(target.path + (f"?{target.query}" if target.query else ""))
+
+
+def _walk(page, start, prefixes, limit=14):
+    """The pages of one face reached from ``start`` (one of each kind), each checked."""
+    found, seen = {}, set()
+    for path in face_pages(page, start, prefixes, limit):
+        seen.add(_kind(path))
+        trouble = page.evaluate(CHECK)
+        if trouble:
+            found[path] = trouble
     return found, seen
 
 

@@ -4,13 +4,12 @@ htmx requests, pushed addresses, GET forms, redirects) holds a national number."
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from stts.models import User
 from tests.conftest import HX, login
-from tests.web.test_desk_nrn_urls import addresses, assert_no_number
+from tests.web.test_desk_nrn_urls import assert_no_number, crawl
 
 
 def rows(response):
@@ -88,20 +87,10 @@ def test_no_console_address_holds_a_national_number(manager):
                 responses.append((f"search {user.username}", manager.post(
                     "/console/users", headers=headers,
                     data={"national_number": user.national_number, "complement": complement})))
-    seen, queue = set(), ["/console/", "/console/users", "/console/activity", "/console/xml"]
-    while queue and len(seen) < 80:
-        url = queue.pop(0)
-        if url in seen:
-            continue
-        seen.add(url)
-        for headers in ({}, HX):
-            response = manager.get(url, headers=headers)
-            responses.append((url, response))
-        for _where, link in addresses(response):
-            target = urlsplit(urljoin(url, link))
-            if target.path.startswith("/console/") and not target.path.endswith(".csv"):
-                queue.append(target.path + (f"?{target.query}" if target.query else ""))
-    assert len(seen) > 8
+    pages = crawl(manager, ["/console/", "/console/users", "/console/activity", "/console/xml"],
+                  "/console/", limit=80)
+    assert len({url for url, _response in pages}) > 8
+    responses += pages
     for label, response in responses:
         assert response.status_code < 500, label
         assert_no_number(response, label)

@@ -44,6 +44,25 @@ def addresses(response) -> list[tuple[str, str]]:
     return found
 
 
+def crawl(client, starts: list[str], prefix: str, limit: int) -> list[tuple[str, object]]:
+    """(url, response) of every page under ``prefix`` reached by links from ``starts``, as
+    a page and as an htmx fragment."""
+    responses, seen, queue = [], set(), list(starts)
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        for headers in ({}, HX):
+            response = client.get(url, headers=headers)
+            responses.append((url, response))
+        for _where, link in addresses(response):
+            target = urlsplit(urljoin(url, link))
+            if target.path.startswith(prefix) and not target.path.endswith(".csv"):
+                queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    return responses
+
+
 def assert_no_number(response, label):
     for where, url in addresses(response):
         assert not national_numbers_in(url), (label, where, url)
@@ -77,23 +96,10 @@ def test_no_desk_address_holds_a_national_number(client, username):
             responses.append((f"use transfer {key}", client.post(
                 "/desk/transfer", headers=headers, data={"national_number": number, "start": "1"})))
     # The GET side: every desk page reached by links, and its fragment.
-    seen, queue = set(), ["/desk/", "/desk/dossiers", "/desk/request", "/desk/transfer",
-                          "/desk/tasks"]
-    while queue and len(seen) < 120:
-        url = queue.pop(0)
-        if url in seen:
-            continue
-        seen.add(url)
-        for headers in ({}, HX):
-            response = client.get(url, headers=headers)
-            responses.append((url, response))
-        for _where, link in addresses(response):
-            target = urljoin(url, link)
-            if urlsplit(target).path.startswith("/desk/") and \
-                    not urlsplit(target).path.endswith(".csv"):
-                queue.append(urlsplit(target).path + (f"?{urlsplit(target).query}"
-                                                      if urlsplit(target).query else ""))
-    assert len(seen) > 10
+    pages = crawl(client, ["/desk/", "/desk/dossiers", "/desk/request", "/desk/transfer",
+                           "/desk/tasks"], "/desk/", limit=120)
+    assert len({url for url, _response in pages}) > 10
+    responses += pages
     for label, response in responses:
         assert response.status_code < 500, label
         assert_no_number(response, label)
