@@ -34,6 +34,9 @@ WORDS = {
 # Seen on pages of every language: a word of another language that is also a word here.
 SHARED = {"fr": {"page"}, "nl": {"ja", "none"}, "de": {"ja", "none", "die"}, "en": set()}
 
+# The title is text only: a tag inside it is shown to the reader as it is written.
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+MARKUP = re.compile(r"</?[a-z][a-z0-9]*(\s[^<>]*)?>")
 ISO_DATE = re.compile(r"(?<![\d.])\d{4}-\d{2}-\d{2}(?![\d])")
 SHORT_YEAR = re.compile(r"(?<![\d.,/-])\d{1,2}[./-]\d{1,2}[./-]\d{2}(?![\d./-])")
 E164 = re.compile(r"\+\d{10,}")
@@ -161,7 +164,12 @@ def problems(html: str, language: str) -> list[str]:
     word_codes, whole_codes = codes()
     others = set().union(*(WORDS[lang] for lang in LANGUAGES if lang != language))
     others -= WORDS[language] | SHARED[language]
+    title = TITLE.search(html)
+    if title and "<" in title.group(1):
+        found.append(f"markup in the page title (shown as text): {title.group(1)!r}")
     for text in visible_texts(html, language):
+        if MARKUP.search(text):
+            found.append(f"markup shown as text in {text!r}")
         if text in foreign:
             found.append(f"message in another language: {text!r} ({foreign[text]})")
         else:
