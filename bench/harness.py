@@ -159,6 +159,8 @@ def post_headers(port: int, cookie: str) -> dict:
     response = connection.getresponse()
     page = response.read().decode()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    # The first page that issues a CSRF token stores it in the session: a new cookie.
+    cookie = _cookies(response) or cookie
     return {"Cookie": cookie, "X-CSRFToken": token,
             "Content-Type": "application/x-www-form-urlencoded"}
 
