@@ -27,6 +27,14 @@ def on_starting(server):
     install_gunicorn(server.log)
 
 
+def when_ready(server):
+    """Before the first fork: every template compiled, every language loaded (stts/warmup.py),
+    so that no worker's first requests pay for them."""
+    from stts.warmup import warm_up
+
+    server.log.info("warmed up: %d templates compiled", warm_up(server.app.wsgi()))
+
+
 def post_fork(server, worker):
     from stts.logging import install_gunicorn
 

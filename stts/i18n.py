@@ -105,7 +105,8 @@ def format_moment(value: datetime | None, locale: str | None = None) -> str:
     if not isinstance(value, datetime):
         return format_day(value, locale)
     locale, zone = _settings(locale)
-    return babel_dates.format_datetime(_local(value, zone), patterns(locale)[1], locale=locale)
+    local = _local(value, zone)
+    return _formatted_moment(local.replace(tzinfo=None, microsecond=0), locale)
 
 
 def format_money(amount, locale: str | None = None) -> str:
@@ -157,6 +158,13 @@ def _per_locale(name: str, build):
 def _zone(name: str) -> ZoneInfo:
     # The standard library's zone converts in C; flask-babel's pytz zone is ten times slower.
     return ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted_moment(local: datetime, locale: str) -> str:
+    """A local (naive) moment written with the locale's date-time pattern: a list shown
+    again formats its moments once per process, not once per row and view."""
+    return babel_dates.format_datetime(local, patterns(locale)[1], locale=locale)
 
 
 @functools.lru_cache(maxsize=8192)

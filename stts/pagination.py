@@ -39,11 +39,28 @@ class Page:
         return self.page < self.pages or not self.exact
 
 
-def paginate(query, page: int, size: int) -> Page:
-    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``."""
-    total = query.count()
-    page = max(1, min(page, max(1, -(-total // size))))
-    return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
+def paginate(query, page: int, size: int, *, count_limit: int | None = None) -> Page:
+    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``. With
+    ``count_limit``, a list that only grows (a log) is counted up to that many rows or just
+    past the page asked for, and a first page that is not full is not counted at all."""
+    if count_limit is None:
+        total = query.count()
+        page = max(1, min(page, max(1, -(-total // size))))
+        return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
+    rows, asked = None, page
+    if page == 1:
+        rows = list(query.paginate(1, size))
+        if len(rows) < size:
+            return Page(rows=rows, page=1, total=len(rows), size=size)
+    limit = max(count_limit, page * size) + 1
+    counted = query.limit(limit).count()
+    exact = counted < limit
+    total = counted if exact else limit - 1
+    if exact:
+        page = max(1, min(page, max(1, -(-total // size))))
+    if rows is None or page != asked:
+        rows = list(query.paginate(page, size))
+    return Page(rows=rows, page=page, total=total, size=size, exact=exact)
 
 
 def page_arg(value) -> int:

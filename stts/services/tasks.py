@@ -5,7 +5,6 @@ import json
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from peewee import fn
 
 from stts import fastsql
 from stts.db import utcnow, write_transaction
@@ -35,10 +34,23 @@ def raise_task(type_: str, dossier, company_id: int, *, details: dict | None = N
                           details=json.dumps(details or {}, sort_keys=True, default=str))
 
 
+# The navigation counts open tasks on every page: only this far ("999+"), one index range
+# of at most this many entries whatever the company's backlog.
+OPEN_TASK_COUNT_LIMIT = 999
+_OPEN_TASKS = ("SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE company_id = {p}"
+               " AND state = 'OPEN' LIMIT {p}) AS open_tasks")
+
+
 def open_task_count(user) -> int:
-    """The small, cheap number shown in the navigation (uses the (company, state) index)."""
-    return (Task.select(fn.COUNT(Task.id))
-            .where((Task.company == user.company_id) & (Task.state == "OPEN")).scalar() or 0)
+    """The company's open tasks, counted up to ``OPEN_TASK_COUNT_LIMIT`` + 1 (more means
+    "more than the limit"): the number shown in the navigation and on the desk home."""
+    return fastsql.execute(_OPEN_TASKS, (user.company_id, OPEN_TASK_COUNT_LIMIT + 1)
+                           ).fetchone()[0]
+
+
+def open_task_label(count: int) -> str:
+    """``open_task_count`` as shown: the number, or "999+" past the limit."""
+    return f"{OPEN_TASK_COUNT_LIMIT}+" if count > OPEN_TASK_COUNT_LIMIT else str(count)
 
 
 def list_tasks(user, *, type_: str | None = None, due: str | None = None,

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from stts.demo_dossiers import DEMO, person
-from stts.models import AuditEvent, Dossier, DossierAction, Task
+from stts.models import AuditEvent, Dossier, DossierAction, Task, User
 from tests.conftest import HX, text_of
 from tests.conftest import login as _login
 
@@ -523,3 +523,26 @@ def test_inbox_rows_fetch_their_note_form_on_demand(client):
     client.post("/logout")
     login(client, "stts3.beta")  # another operator's task does not exist for Beta
     assert client.get(f"/desk/tasks/{task.id}").status_code == 404
+
+
+def test_the_task_count_stops_at_its_limit(client):
+    """The navigation and the desk home count open tasks on every page: up to 999, then
+    "999+", whatever the backlog (one bounded index range)."""
+    from datetime import date
+
+    from stts.services.tasks import OPEN_TASK_COUNT_LIMIT
+
+    login(client, "stts3.alpha")
+    staff = User.get(User.username == "stts3.alpha")
+    dossier = Dossier.select().where(Dossier.company == staff.company_id).first()
+    open_now = Task.select().where((Task.company == staff.company_id)
+                                   & (Task.state == "OPEN")).count()
+    missing = OPEN_TASK_COUNT_LIMIT - open_now
+    rows = [{"type": "ADDRESS_CHANGED", "dossier": dossier.id, "company": staff.company_id,
+             "due_date": date(2030, 1, 1), "details": "{}"} for _ in range(missing)]
+    Task.insert_many(rows).execute()
+    assert 'id="nav-task-count">999<' in client.get("/desk/").get_data(as_text=True)
+    Task.insert_many(rows[:1]).execute()
+    page = client.get("/desk/").get_data(as_text=True)
+    assert 'id="nav-task-count">999+<' in page
+    assert "Open tasks: 999+" in text_of(client.get("/desk/"))

@@ -2,16 +2,16 @@
 from flask import Blueprint
 from flask_login import current_user
 
-from stts.services.tasks import open_task_count
+from stts.services.tasks import open_task_count, open_task_label
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
 @bp.app_context_processor
 def _open_tasks():
-    """``desk_open_tasks()`` for the navigation: one cheap COUNT, only when asked."""
+    """``desk_open_tasks()`` for the navigation: one capped COUNT, only when asked."""
 
-    def desk_open_tasks() -> int:
-        return open_task_count(current_user)
+    def desk_open_tasks() -> str:
+        return open_task_label(open_task_count(current_user))
 
     return {"desk_open_tasks": desk_open_tasks}

@@ -61,5 +61,6 @@ def process_task(task_id):
                 # Post/Redirect/Get: reloading the task's page never sends the note again.
                 flash(_("The task is marked as processed."), "success")
                 return redirect_to(url_for("desk.task", task_id=task_id), code=303)
-            return _show(task, form, nav_count=service.open_task_count(current_user))
+            count = service.open_task_count(current_user)
+            return _show(task, form, nav_count=service.open_task_label(count))
     return _show(task, form, status=status)
