@@ -54,3 +54,9 @@ def test_gunicorn_warms_up_the_master_before_it_forks(app, monkeypatch):
     settings.when_ready(Server)
     assert logged and logged[0].startswith("warmed up:")
     assert len(app.jinja_env.cache) >= 90
+
+
+def test_another_application_is_left_alone():
+    from flask import Flask
+
+    assert warm_up(Flask("bench.hello")) == 0
