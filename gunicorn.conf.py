@@ -37,5 +37,7 @@ def when_ready(server):
 
 def post_fork(server, worker):
     from stts.logging import install_gunicorn
+    from stts.warmup import connect_worker
 
     install_gunicorn(worker.log)
+    connect_worker(server.app.wsgi())

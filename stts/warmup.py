@@ -5,13 +5,16 @@ Without it, the first request of each page in each of the workers compiled that 
 templates and loaded its language (40 to 75 ms), and a worker replaced after
 ``max_requests`` started cold again.
 
-Nothing here opens a database connection: a connection must never cross a fork."""
+``warm_up`` opens no database connection: a connection must never cross a fork. Each worker
+then opens its own, once it is forked (``connect_worker``), before its first request."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 from flask_babel import force_locale, get_translations
+from peewee import PeeweeException
 
+from stts.db import database
 from stts.forms import Form
 from stts.i18n import format_day, format_moment, format_money
 
@@ -35,3 +38,21 @@ def warm_up(app) -> int:
                 format_moment(moment)
                 format_money(1)
     return len(names)
+
+
+def connect_worker(app) -> None:
+    """In a freshly forked worker: open its database connection (kept by the pool) and read
+    the schema with one statement, so that its first request does not pay for them. A
+    database that is not there yet is no reason to refuse to start: the first request
+    connects again (and answers 503 if it still cannot)."""
+    if not app.import_name.startswith("stts."):
+        return
+    with app.app_context():
+        try:
+            database.connect(reuse_if_open=True)
+            database.execute_sql("SELECT 1 FROM dossier WHERE id = 0")
+        except (PeeweeException, OSError) as error:
+            app.logger.warning("worker started without a database connection: %s", error)
+        finally:
+            if not database.is_closed():
+                database.close()

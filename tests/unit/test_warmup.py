@@ -60,3 +60,29 @@ def test_another_application_is_left_alone():
     from flask import Flask
 
     assert warm_up(Flask("bench.hello")) == 0
+
+
+def test_a_worker_connects_before_its_first_request(app, monkeypatch):
+    from stts.warmup import connect_worker
+
+    statements = []
+    real = type(database.obj).execute_sql
+    monkeypatch.setattr(type(database.obj), "execute_sql",
+                        lambda self, sql, *args, **kwargs: statements.append(sql) or real(
+                            self, sql, *args, **kwargs))
+    connect_worker(app)
+    assert any("FROM dossier" in sql for sql in statements)
+    assert database.is_closed()  # back in the pool, not held by the worker's master code
+
+
+def test_a_worker_starts_while_the_database_is_away(app, monkeypatch, caplog):
+    from peewee import OperationalError
+
+    from stts.warmup import connect_worker
+
+    def away(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(type(database.obj), "connect", away)
+    connect_worker(app)
+    assert "without a database connection" in caplog.text
