@@ -39,28 +39,21 @@ class Page:
         return self.page < self.pages or not self.exact
 
 
-def paginate(query, page: int, size: int, *, count_limit: int | None = None) -> Page:
-    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``. With
-    ``count_limit``, a list that only grows (a log) is counted up to that many rows or just
-    past the page asked for, and a first page that is not full is not counted at all."""
-    if count_limit is None:
-        total = query.count()
-        page = max(1, min(page, max(1, -(-total // size))))
-        return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
-    rows, asked = None, page
-    if page == 1:
-        rows = list(query.paginate(1, size))
-        if len(rows) < size:
-            return Page(rows=rows, page=1, total=len(rows), size=size)
-    limit = max(count_limit, page * size) + 1
-    counted = query.limit(limit).count()
-    exact = counted < limit
-    total = counted if exact else limit - 1
-    if exact:
-        page = max(1, min(page, max(1, -(-total // size))))
-    if rows is None or page != asked:
-        rows = list(query.paginate(page, size))
-    return Page(rows=rows, page=page, total=total, size=size, exact=exact)
+def paginate(query, page: int, size: int, *, counted: bool = True) -> Page:
+    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``. A list
+    that only grows and whose length nobody reads (a log) is not ``counted``: the page reads
+    one row more than it shows, to know whether another page follows, and its pager says
+    "Page 3" with Previous and Next links (a page past the end falls back to counting)."""
+    if not counted:
+        rows = list(query.limit(size + 1).offset((page - 1) * size))
+        if rows or page == 1:
+            more = len(rows) > size
+            rows = rows[:size]
+            return Page(rows=rows, page=page, total=(page - 1) * size + len(rows), size=size,
+                        exact=not more, more=more)
+    total = query.count()
+    page = max(1, min(page, max(1, -(-total // size))))
+    return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
 
 
 def page_arg(value) -> int:
