@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peewee import SQL, NodeList
+from peewee import SQL, NodeList, Select, fn
 
 from stts import fastsql
-from stts.db import is_sqlite
+from stts.db import database, is_sqlite
 from stts.i18n import format_day
 from stts.identifiers import format_phone_for_spreadsheet, mask_national_number
 from stts.labels import CATEGORY_LABELS, SERVICE_LABELS, STATE_LABELS, label
@@ -77,24 +77,87 @@ def search_index(names) -> str | None:
     return next((index for name, index in SEARCH_INDEXES if name in names), DEFAULT_INDEX)
 
 
-def _source(names):
-    """The dossier table, pinned to the chosen index on SQLite (``INDEXED BY``: its planner
-    otherwise takes the narrowest matching index and sorts every match for the page). On
-    PostgreSQL the covering indexes and the statistics lead the planner to the same walk, as
-    the plan tests show."""
-    index = search_index(names)
+# A walk of a covering index in the list's order stops when the page is full, so it is as
+# long as the matches are rare: a category or an activation period that few of the
+# company's dossiers have would walk all of its entries (20,000 at a million). Such a
+# filter has an index of its own (migration 0021), which finds its matches directly but
+# not in the list's order, and carries every column the other filters test and the order
+# sorts by. Before the walk, each of these ranges is counted up to ``NARROW_LIMIT``; the
+# smallest under the limit is read instead and its matches sorted, inside the index. A
+# search that an exact value or a name already narrows keeps its index.
+NARROW_INDEXES = (
+    (("category",), "dossier_narrow_category"),
+    (("activated_from", "activated_to"), "dossier_narrow_activation"),
+)
+NARROW_LIMIT = 2000
+
+
+def narrow_index(values: dict, names) -> str | None:
+    """The index of a filter with fewer than ``NARROW_LIMIT`` matches in the company (the
+    fewest), if the search would otherwise walk a covering index in the list's order. On
+    SQLite only: PostgreSQL has no index hint; its planner weighs the same choice from its
+    statistics."""
+    if not is_sqlite() or search_index(names) not in ("dossier_search_state", DEFAULT_INDEX):
+        return None
+    found = None
+    for filters, index in NARROW_INDEXES:
+        used = tuple(name for name in filters if name in names)
+        if not used:
+            continue
+        count = fastsql.select(("dossier-narrow", index, used), lambda used=used, index=index: (
+            _probe(used, index)), **{name: values[name] for name in ("company", *used)},
+            limit=NARROW_LIMIT)
+        ((matches,),) = count
+        if matches < NARROW_LIMIT and (found is None or matches < found[0]):
+            found = (matches, index)
+    return found[1] if found else None
+
+
+def _probe(used, index):
+    ranged = (Dossier.select(SQL("1")).from_(NodeList((Dossier, SQL(f"INDEXED BY {index}"))))
+              .where(Dossier.company == fastsql.Param("company"), *_conditions(used))
+              .limit(fastsql.Param("limit")))
+    return Select([ranged.alias("matches")], [fn.COUNT(SQL("1"))]).bind(database).tuples()
+
+
+def _source(names, index: str | None = None):
+    """The dossier table, pinned on SQLite (``INDEXED BY``) to ``index`` or else to the index
+    ``search_index`` chooses: its planner otherwise takes the narrowest matching index and
+    sorts every match for the page. On PostgreSQL the covering indexes and the statistics
+    lead the planner to the same walk, as the plan tests show."""
+    index = index or search_index(names)
     if index is None or not is_sqlite():
         return Dossier
     return NodeList((Dossier, SQL(f"INDEXED BY {index}")))
 
 
-def _filtered(query, names, *, joined: bool):
-    """``query`` (on Dossier, with Beneficiary joined when ``joined``) narrowed by the filters
-    ``names`` (keys of ``_search_values``), written with ``Param``s, on the index
-    ``search_index`` chooses. Both name keys are copied on the dossier (migration 0020), so
-    the filters never need the person."""
+def _conditions(names) -> list:
+    """The conditions of the filters ``names`` that compare a dossier column to a value."""
     Param = fastsql.Param
-    query = query.from_(_source(names))
+    conditions = []
+    for name in ("phone_number", "customer_number", "state", "category"):
+        if name in names:
+            conditions.append(getattr(Dossier, name) == Param(name))
+    if "created_from" in names:
+        conditions.append(Dossier.created_at >= Param("created_from", Dossier.created_at))
+    if "created_before" in names:
+        conditions.append(Dossier.created_at < Param("created_before", Dossier.created_at))
+    if "activated_from" in names:
+        conditions.append(Dossier.activation_date >= Param("activated_from",
+                                                           Dossier.activation_date))
+    if "activated_to" in names:
+        conditions.append(Dossier.activation_date <= Param("activated_to",
+                                                           Dossier.activation_date))
+    return conditions
+
+
+def _filtered(query, names, *, joined: bool, index: str | None = None):
+    """``query`` (on Dossier, with Beneficiary joined when ``joined``) narrowed by the filters
+    ``names`` (keys of ``_search_values``), written with ``Param``s, on ``index`` or the
+    index ``search_index`` chooses. Both name keys are copied on the dossier (migration
+    0020), so the filters never need the person."""
+    Param = fastsql.Param
+    query = query.from_(_source(names, index))
     if joined:
         query = query.join(Beneficiary, on=(Dossier.beneficiary == Beneficiary.id))
     query = query.where(Dossier.company == Param("company"))
@@ -106,20 +169,8 @@ def _filtered(query, names, *, joined: bool):
         query = query.where(_prefix(Dossier.last_name_key, "last_name", names))
     if "first_name_like" in names:
         query = query.where(_prefix(Dossier.first_name_key, "first_name", names))
-    for name in ("phone_number", "customer_number", "state", "category"):
-        if name in names:
-            query = query.where(getattr(Dossier, name) == Param(name))
-    if "created_from" in names:
-        query = query.where(Dossier.created_at >= Param("created_from", Dossier.created_at))
-    if "created_before" in names:
-        query = query.where(Dossier.created_at < Param("created_before", Dossier.created_at))
-    if "activated_from" in names:
-        query = query.where(Dossier.activation_date >= Param("activated_from",
-                                                             Dossier.activation_date))
-    if "activated_to" in names:
-        query = query.where(Dossier.activation_date <= Param("activated_to",
-                                                             Dossier.activation_date))
-    return query
+    conditions = _conditions(names)
+    return query.where(*conditions) if conditions else query
 
 
 NEWEST_FIRST = (Dossier.created_at.desc(), Dossier.id.desc())
@@ -148,9 +199,10 @@ def search_dossiers(user, filters: dict, page: int = 1, cursor=None) -> Page:
     is the pager's: the next or previous page read from the row it names (keyset pages)."""
     values = _search_values(user, filters)
     names = tuple(sorted(values))
+    index = narrow_index(values, names)
     return paginate_ids(
-        ("dossier-search", names),
-        lambda: _filtered(Dossier.select(Dossier.id), names, joined=False),
+        ("dossier-search", names, index),
+        lambda: _filtered(Dossier.select(Dossier.id), names, joined=False, index=index),
         values, page, PAGE_SIZE, _order(names), lambda in_page: (
             Dossier.select(*RESULT_COLUMNS).join(Beneficiary).where(in_page).dicts()),
         cursor=cursor, key_of=lambda row: row["id"],
