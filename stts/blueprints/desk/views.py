@@ -8,12 +8,13 @@ from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
 from stts.htmx import is_htmx
+from stts.models.dossiers import CEASABLE_STATES
 from stts.pagination import cursor_arg, page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.rights import allowed
 from stts.services.dossiers import reading
-from stts.services.dossiers.cancelling import cancellable, last_action
+from stts.services.dossiers.cancelling import cancellable
 from stts.services.dossiers.search import export_rows, search_dossiers
 
 
@@ -82,26 +83,30 @@ def export():
     return stream_csv(header, rows, "dossiers.csv")
 
 
-def dossier_forms(dossier, **overrides) -> dict:
-    last = last_action(dossier)
-    forms = {
-        "activate_form": ActivateForm(prefix="activate", version=dossier.version,
-                                      formdata=None),
-        "cease_form": CeaseForm(prefix="cease", version=dossier.version, formdata=None),
-        "cancel_form": CancelForm(prefix="cancel", version=dossier.version,
-                                  action_id=last.id if last else "", formdata=None),
-        "last_action": last,
-        "can_cancel": cancellable(current_user, dossier, last),
-    }
+def dossier_forms(dossier, last, **overrides) -> dict:
+    """The action forms the dossier's state offers (the template shows each one only to the
+    profiles allowed to use it), with ``last`` its latest action; ``overrides`` are forms
+    sent back with their errors."""
+    can_cancel = cancellable(current_user, dossier, last)
+    forms = {"last_action": last, "can_cancel": can_cancel}
+    if dossier.state == "APPROVED":
+        forms["activate_form"] = ActivateForm(prefix="activate", version=dossier.version,
+                                              formdata=None)
+    if dossier.state in CEASABLE_STATES:
+        forms["cease_form"] = CeaseForm(prefix="cease", version=dossier.version, formdata=None)
+    if can_cancel:
+        forms["cancel_form"] = CancelForm(prefix="cancel", version=dossier.version,
+                                          action_id=last.id, formdata=None)
     forms.update(overrides)
     return forms
 
 
 def render_dossier(dossier, status=200, **overrides):
+    history = reading.timeline(current_user, dossier)  # newest first: its latest action
     return render("desk/dossier.html", "desk/_dossier.html", status=status, dossier=dossier,
-                  timeline=reading.timeline(current_user, dossier),
-                  consultations=reading.consultations(current_user, dossier),
-                  **dossier_forms(dossier, **overrides))
+                  timeline=history, consultations=reading.consultations(current_user, dossier),
+                  **dossier_forms(dossier, history[0]["action"] if history else None,
+                                  **overrides))
 
 
 AFTER_ACTION = "desk_dossier_after_action"
