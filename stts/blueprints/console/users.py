@@ -100,11 +100,11 @@ def users_csv():
               _("E-mail"), _("Profile"), _("Applications"), _("State"), _("Last login")]
     manager = current_user._get_current_object()
 
-    rows = ([user.username, user.last_name, user.first_name,
-             mask_national_number(user.national_number), user.email,
-             label(PROFILE_LABELS, user.profile_code),
-             ", ".join(label(APPLICATION_LABELS, code) for code in sorted(user.app_codes)),
-             label(USER_STATE_LABELS, user.state), format_moment(user.last_login_at)]
+    rows = ([user["username"], user["last_name"], user["first_name"],
+             mask_national_number(user["national_number"]), user["email"],
+             label(PROFILE_LABELS, user["profile_code"]),
+             ", ".join(label(APPLICATION_LABELS, code) for code in user["app_codes"]),
+             label(USER_STATE_LABELS, user["state"]), format_moment(user["last_login_at"])]
             for user in iter_search(manager, criteria))
     return stream_csv(header, rows, "users.csv")
 
