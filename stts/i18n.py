@@ -155,6 +155,13 @@ def _per_locale(name: str, build):
 
 
 @functools.cache
+def _babel_locale(name: str) -> Locale:
+    # Babel parses a locale given by its name again on every call (a third of a date-time's
+    # formatting; a list formats one per row).
+    return Locale.parse(name)
+
+
+@functools.cache
 def _zone(name: str) -> ZoneInfo:
     # The standard library's zone converts in C; flask-babel's pytz zone is ten times slower.
     return ZoneInfo(name)
@@ -164,7 +171,7 @@ def _zone(name: str) -> ZoneInfo:
 def _formatted_moment(local: datetime, locale: str) -> str:
     """A local (naive) moment written with the locale's date-time pattern: a list shown
     again formats its moments once per process, not once per row and view."""
-    return babel_dates.format_datetime(local, patterns(locale)[1], locale=locale)
+    return babel_dates.format_datetime(local, patterns(locale)[1], locale=_babel_locale(locale))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -51,16 +51,19 @@ def get_company_user(manager: User, user_id) -> User:
 
 
 def applications_of(user_ids) -> dict[int, set[str]]:
-    """Application codes per user, in one query."""
+    """Application codes per user, in one prepared statement (one shape per number of
+    users: a page holds at most ``PAGE_SIZE``, an export batch 500)."""
     result: dict[int, set[str]] = {}
+    user_ids = list(user_ids)
     if not user_ids:
         return result
-    rows = (
+    Param = fastsql.Param
+    names = [f"u{position}" for position in range(len(user_ids))]
+    rows = fastsql.select(("user-applications", len(names)), lambda: (
         UserApplication.select(UserApplication.user, Application.code)
         .join(Application)
-        .where(UserApplication.user.in_(list(user_ids)))
-        .tuples()
-    )
+        .where(UserApplication.user.in_([Param(name) for name in names]))
+        .tuples()), **dict(zip(names, user_ids, strict=True)))
     for user_id, code in rows:
         result.setdefault(user_id, set()).add(code)
     return result
