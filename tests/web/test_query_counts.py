@@ -1,7 +1,12 @@
 """The number of SQL statements a list page runs does not grow with its page size:
 no query per row (N+1) in the dossier search, the task inbox, the user search and the review
 queue. Each page is requested twice, with a page size of 3 and of 30, on more rows than
-that; the statements are counted by wrapping the database's ``execute_sql``."""
+that; the statements are counted by wrapping the database's ``execute_sql``. The user
+search's page is also checked for the rest of its work per row (model objects, the
+templates' url_for and gettext)."""
+import collections
+import functools
+import types
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -209,3 +214,60 @@ def test_a_name_search_lists_by_name_then_newest_first(client):
     export = client.get("/desk/dossiers.csv?name=zor").get_data(as_text=True)
     assert [line.split(",")[3] for line in export.splitlines()[1:]] == [
         "Newest", "Middle", "New", "Old"]
+
+
+def test_user_search_does_the_same_work_for_any_page_size(app, client, bulk, monkeypatch):
+    """The user search's page reads its rows as plain values through prepared statements and
+    renders what every row shares once: the same statements (none of them built by Peewee
+    for this request), the same User objects (the signed-in manager's) and the same calls of
+    the templates' functions (url_for, gettext, show_value…) for 3 rows and for 30."""
+    import stts.services.user_search as service
+
+    login(client, "lm.alpha")
+    built, made, calls = [], [], collections.Counter()
+    real_execute = database.obj.execute
+    monkeypatch.setattr(database.obj, "execute", lambda query, *args, **kwargs: (
+        built.append(query), real_execute(query, *args, **kwargs))[1])
+    real_init = User.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(type(self))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(User, "__init__", counting_init)
+
+    def counted(name, function):
+        @functools.wraps(function)  # keeps Jinja's pass_context mark
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    for name, value in list(app.jinja_env.globals.items()):
+        if type(value) in (types.FunctionType, types.MethodType):  # not current_user's proxy
+            monkeypatch.setitem(app.jinja_env.globals, name, counted(name, value))
+    url = f"/console/users?last_name={MARK.lower()}&complement="
+    work = {}
+    for size in (3, 30, 3):
+        monkeypatch.setattr(service.search_users, "__defaults__", (1, size))
+        built.clear(), made.clear(), calls.clear()
+        page = client.get(url, headers=HX)
+        assert page.status_code == 200
+        assert page.get_data(as_text=True).count('id="user-row-') == min(size, ROWS)
+        work[size] = (len(built), len(made), dict(calls))
+    assert work[3] == work[30], work
+    assert work[3][0] == 0, "a statement of the user search was built by Peewee"
+    assert calls["url_for"] and calls["gettext"]  # the counting did see the templates
+
+
+def test_a_long_user_list_is_counted_only_up_to_a_limit(client, bulk, monkeypatch):
+    import stts.pagination as pagination
+
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 12)
+    login(client, "lm.alpha")
+    found = client.get(f"/console/users?last_name={MARK.lower()}", headers=HX)
+    assert "More than 20 users found." in found.get_data(as_text=True)  # past page 1
+    others = client.get("/console/users?last_name=zzz&complement=y", headers=HX)
+    assert "More than 20 users do not match." in others.get_data(as_text=True)
+    third = client.get(f"/console/users?last_name={MARK.lower()}&page=2", headers=HX)
+    assert f"{ROWS} users found." in third.get_data(as_text=True)
