@@ -30,9 +30,10 @@ def on_starting(server):
 def when_ready(server):
     """Before the first fork: every template compiled, every language loaded (stts/warmup.py),
     so that no worker's first requests pay for them."""
-    from stts.warmup import warm_up
+    from stts.warmup import freeze_heap, warm_up
 
     server.log.info("warmed up: %d templates compiled", warm_up(server.app.wsgi()))
+    freeze_heap()
 
 
 def post_fork(server, worker):

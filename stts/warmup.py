@@ -9,6 +9,7 @@ templates and loaded its language (40 to 75 ms), and a worker replaced after
 then opens its own, once it is forked (``connect_worker``), before its first request."""
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 
 from flask_babel import force_locale, get_translations
@@ -56,3 +57,14 @@ def connect_worker(app) -> None:
         finally:
             if not database.is_closed():
                 database.close()
+
+
+def freeze_heap() -> int:
+    """Just before the fork: every object the master made (modules, compiled templates,
+    catalogues) leaves the garbage collector's watch for good, so that a worker's full
+    collection does not walk them all again, nor copy the master's memory pages into the
+    worker by touching them (the heap is shared copy-on-write). Returns how many objects
+    were frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -86,3 +86,15 @@ def test_a_worker_starts_while_the_database_is_away(app, monkeypatch, caplog):
     monkeypatch.setattr(type(database.obj), "connect", away)
     connect_worker(app)
     assert "without a database connection" in caplog.text
+
+
+def test_the_masters_heap_is_frozen_before_the_fork():
+    import gc
+
+    from stts.warmup import freeze_heap
+
+    try:
+        frozen = freeze_heap()
+        assert frozen == gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
