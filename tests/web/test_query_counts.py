@@ -271,3 +271,47 @@ def test_a_long_user_list_is_counted_only_up_to_a_limit(client, bulk, monkeypatc
     assert "More than 20 users do not match." in others.get_data(as_text=True)
     third = client.get(f"/console/users?last_name={MARK.lower()}&page=2", headers=HX)
     assert f"{ROWS} users found." in third.get_data(as_text=True)
+
+
+ROLES = ("lm.alpha", "stts1.alpha", "stts3.alpha", "agent.bipt", "handler.bipt",
+         "auditor.bipt")
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_page_reads_the_same_thing_twice(app, make_client, monkeypatch, username):
+    """Every page a role reaches by its links (full pages and htmx fragments): no SELECT
+    runs twice with the same values in one request (the navigation's task count was
+    counted twice on the desk home)."""
+    from tests.web.rendered import _Links
+
+    client = make_client()
+    login(client, username)
+    caught = []
+    real = database.obj.execute_sql
+
+    def catching(sql, params=None, *args, **kwargs):
+        caught.append((sql, repr(params)))
+        return real(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(database.obj, "execute_sql", catching)
+    queue, seen, twice = ["/home"], {"/home"}, {}
+    while queue and len(seen) < 60:
+        path = queue.pop(0)
+        caught.clear()
+        response = client.get(path)
+        reads = [entry for entry in caught if entry[0].lstrip().upper().startswith("SELECT")]
+        repeated = {sql for sql, params in reads if reads.count((sql, params)) > 1}
+        if repeated:
+            twice[path] = sorted(repeated)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        links = _Links()
+        links.feed(response.get_data(as_text=True))
+        for href in links.links:
+            if (href.startswith("/") and not href.startswith(("/static", "/logout", "/language"))
+                    and not href.split("?")[0].endswith((".csv", ".xml", ".pdf", ".xsd"))
+                    and href not in seen):
+                seen.add(href)
+                queue.append(href)
+    assert len(seen) > 5
+    assert not twice, twice
