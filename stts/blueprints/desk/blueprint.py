@@ -18,3 +18,10 @@ def _open_tasks():
         return g.desk_open_tasks
 
     return {"desk_open_tasks": desk_open_tasks}
+
+
+@bp.before_app_request
+def _count_open_tasks_afresh():
+    # An application context may span several requests (tests, the CLI): never a count
+    # from a previous request.
+    g.pop("desk_open_tasks", None)
