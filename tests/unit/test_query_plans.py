@@ -62,7 +62,10 @@ class Statements:
 
 
 def full_scans(real_execute, sql: str, params) -> list[str]:
-    """The big tables the plan of ``sql`` reads from end to end ([] when none)."""
+    """The big tables the plan of ``sql`` reads from end to end ([] when none). On
+    PostgreSQL both plans are checked: the one made for these values, and the generic plan
+    of the prepared statement (psycopg prepares a statement run five times), which cannot
+    read the values."""
     if is_sqlite():
         rows = real_execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         found = []
@@ -74,6 +77,32 @@ def full_scans(real_execute, sql: str, params) -> list[str]:
     with database.atomic():
         real_execute("SET LOCAL enable_seqscan = off")
         (plan,) = real_execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()
+    return _scans_of(plan) + [f"{scan} (generic plan)"
+                              for scan in _scans_of(generic_plan(real_execute, sql, params))]
+
+
+def generic_plan(real_execute, sql: str, params):
+    """PostgreSQL's generic plan of ``sql`` (JSON), as a prepared statement runs it."""
+    from psycopg import sql as psycopg_sql
+
+    numbers = iter(range(1, len(params or ()) + 1))
+    prepared = re.sub(r"%s", lambda _match: f"${next(numbers)}", sql)
+    connection = database.connection()
+    values = ", ".join(psycopg_sql.Literal(value).as_string(connection)
+                       for value in params or ())
+    with database.atomic():
+        real_execute("SET LOCAL enable_seqscan = off")
+        real_execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        real_execute("PREPARE plan_probe AS " + prepared)
+        try:
+            execute = "EXPLAIN (FORMAT JSON) EXECUTE plan_probe" + (f"({values})" if values else "")
+            (plan,) = real_execute(execute.replace("%", "%%"), ()).fetchone()
+        finally:
+            real_execute("DEALLOCATE plan_probe")
+    return plan
+
+
+def _scans_of(plan) -> list[str]:
     if isinstance(plan, str):
         plan = json.loads(plan)
     found = []
@@ -274,3 +303,24 @@ def _application_subqueries(rows) -> set[str]:
                 kinds.add(above.split()[0])
                 break
     return kinds
+
+
+@pytest.mark.parametrize("name", ["de", "de s", "w"])
+def test_a_name_search_enters_the_name_index_at_its_prefix(app, staff, monkeypatch, name):
+    """The statements of a name search enter the name index at the prefix's range, in the
+    plan made for the values and, on PostgreSQL, in the generic plan of the prepared
+    statement too (a LIKE parameter alone gives it no range: it walked the company's
+    entries)."""
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        search_dossiers(staff, {"name": name, "state": "ACTIVE"}, 2)
+    caught = [(sql, params) for sql, params in statements.take() if "last_name_key" in sql]
+    assert caught
+    for sql, params in caught:
+        if is_sqlite():
+            plan = " ".join(row[-1] for row in statements.real(
+                "EXPLAIN QUERY PLAN " + sql, params))
+            assert "last_name_key>? AND last_name_key<?" in plan, plan
+            continue
+        plan = json.dumps(generic_plan(statements.real, sql, params))
+        assert re.search(r"last_name_key >= \$\d+\) AND \(.*last_name_key < \$\d+", plan), plan

@@ -25,9 +25,9 @@ def _search_values(user, filters: dict) -> dict:
         values["national_number"] = filters["national_number"]
     if filters.get("name"):
         words = filters["name"].split()
-        _prefix_values(values, "last_name", words[0])
+        _prefix_values(values, "last_name", words[0], ranged=True)
         if len(words) > 1:
-            _prefix_values(values, "first_name", " ".join(words[1:]))
+            _prefix_values(values, "first_name", " ".join(words[1:]), ranged=is_sqlite())
     for name in ("phone_number", "customer_number", "state", "category", "created_from",
                  "activated_from", "activated_to"):
         if filters.get(name):
@@ -37,12 +37,16 @@ def _search_values(user, filters: dict) -> dict:
     return values
 
 
-def _prefix_values(values: dict, name: str, text: str) -> None:
+def _prefix_values(values: dict, name: str, text: str, *, ranged: bool) -> None:
     key = search_key(text)
     values[f"{name}_like"] = like_prefix(key)
-    if key and is_sqlite():
-        # SQLite's LIKE is case-insensitive and cannot use a BINARY index: the same prefix as
-        # a range (keys are folded, so code-point order is exact) reads the index.
+    if key and ranged:
+        # The same prefix as a range of the byte-ordered key (keys are folded, so code-point
+        # order is exact), which an index reads whatever the plan: SQLite's LIKE is
+        # case-insensitive and cannot use a BINARY index, and PostgreSQL's generic plan of a
+        # prepared statement cannot turn a LIKE parameter into a range. PostgreSQL compares
+        # the last-name key in the C collation (migration 0022); the first-name key is only
+        # ranged on SQLite.
         values[f"{name}_from"] = key
         values[f"{name}_to"] = key[:-1] + chr(ord(key[-1]) + 1)
 
