@@ -235,3 +235,13 @@ def _linked_pages(staff, filters):
         page = search_dossiers(staff, filters, page.page + 1, ("after", page.last_key))
         pages.append(_ids(page))
     return pages
+
+
+def test_every_result_links_to_its_dossier(client, many):
+    login(client, "stts3.alpha")
+    page = client.get("/desk/dossiers?state=ACTIVE", headers=HX).get_data(as_text=True)
+    rows = re.findall(r'<a href="(/desk/dossiers/(\d+))">(\d+)</a>', page)
+    assert len(rows) == 25
+    for href, linked, shown in rows[:5]:
+        assert linked == shown
+        assert client.get(href).status_code == 200

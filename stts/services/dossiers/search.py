@@ -1,6 +1,7 @@
 """Search the company's dossiers (any combination of the desk's filters) and export them."""
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from peewee import SQL, NodeList, Select, fn
@@ -108,10 +109,9 @@ def narrow_index(values: dict, names) -> str | None:
         used = tuple(name for name in filters if name in names)
         if not used:
             continue
-        count = fastsql.select(("dossier-narrow", index, used), lambda used=used, index=index: (
-            _probe(used, index)), **{name: values[name] for name in ("company", *used)},
-            limit=NARROW_LIMIT)
-        ((matches,),) = count
+        ((matches,),) = fastsql.select(
+            ("dossier-narrow", index, used), functools.partial(_probe, used, index),
+            **{name: values[name] for name in ("company", *used)}, limit=NARROW_LIMIT)
         if matches < NARROW_LIMIT and (found is None or matches < found[0]):
             found = (matches, index)
     return found[1] if found else None
