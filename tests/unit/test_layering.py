@@ -18,7 +18,7 @@ PACKAGE = ROOT / "stts"
 REQUEST_STATE = {("flask", "request"), ("flask", "session"), ("flask", "g"),
                  ("flask_login", "current_user")}
 WEB = ("stts.blueprints", "stts.permissions", "stts.auth", "stts.htmx", "stts.render",
-       "stts.forms", "stts.app")
+       "stts.forms", "stts.app", "stts.search_address")
 RULES = {
     # layer prefix: (forbidden module prefixes, forbidden (module, name) imports)
     "stts.services": (WEB, REQUEST_STATE),

@@ -1,7 +1,7 @@
 """User management: list and search, CSV export, create, modify, new password, block,
 unlock, delete, bulk block/unblock."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -10,13 +10,14 @@ from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm, UserSearchForm
 from stts.csv_export import stream_csv
 from stts.forms import apply_service_error
-from stts.htmx import is_htmx, redirect_to
+from stts.htmx import redirect_to
 from stts.i18n import format_moment
 from stts.identifiers import mask_national_number
 from stts.labels import APPLICATION_LABELS, PROFILE_LABELS, USER_STATE_LABELS, label
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render
+from stts.search_address import address_args, answer_search, by_number, criteria_form
 from stts.services import ServiceError
 from stts.services.user_search import UserCriteria, get_company_user, iter_search, search_users
 from stts.services.users import (
@@ -43,56 +44,25 @@ def _criteria(form: UserSearchForm) -> UserCriteria:
         sort=form.sort.data or "name", descending=form.order.data == "desc")
 
 
-def _search_form() -> UserSearchForm:
-    """The search's criteria. A national register number never travels in a URL: it is read
-    from a POST only, and ignored in a query string (as in the desk's search)."""
-    if request.method == "POST":
-        return UserSearchForm(formdata=request.form)
-    args = request.args.copy()
-    args.pop("national_number", None)
-    return UserSearchForm(formdata=args)
-
-
-def _url_args(form: UserSearchForm, page: bool = True) -> dict:
-    """The criteria as query arguments, without the national number (links, address bar)."""
-    args = {field.name: field.raw_data[0] for field in form
-            if field.name != "national_number" and field.raw_data and field.raw_data[0]}
-    if page and request.values.get("page"):
-        args["page"] = request.values["page"]
-    return args
-
-
 @bp.route("/users", methods=["GET", "POST"])
 @requires("console.users")
 def users():
-    """GET: the criteria in the address, bookmarkable. POST (the form): with a national
-    register number, the answer is shown and the address keeps only the other criteria;
-    without one, back to the GET address (htmx pushes it)."""
-    form = _search_form()
-    by_number = request.method == "POST" and bool(form.national_number.data)
-    if request.method == "POST" and not by_number and not is_htmx():
-        return redirect(url_for("console.users", **_url_args(form)), code=303)
-    result, status = None, 200
-    if form.validate():
-        result = search_users(current_user, _criteria(form),
-                              page=page_arg(request.values.get("page")))
-    else:
-        status = 422
-    response = render("console/users.html", "console/_users_results.html", form=form,
-                      result=result, bulk_form=BulkForm(formdata=None), status=status,
-                      link_args=_url_args(form, page=False), by_number=by_number)
-    if request.method == "POST" and is_htmx():
-        address = url_for("console.users", **_url_args(form))
-        # A search by number replaces the address (other criteria only) and adds no entry to
-        # the history; any other search is pushed, as with a link.
-        response.headers["HX-Replace-Url" if by_number else "HX-Push-Url"] = address
-    return response
+    """GET: the criteria in the address, bookmarkable. POST (the form): a national register
+    number reaches no history, bookmark or log (``stts.search_address``)."""
+    form = criteria_form(UserSearchForm)
+    valid = form.validate()
+    return answer_search("console.users", form, lambda: render(
+        "console/users.html", "console/_users_results.html", form=form,
+        result=search_users(current_user, _criteria(form),
+                            page=page_arg(request.values.get("page"))) if valid else None,
+        bulk_form=BulkForm(formdata=None), status=200 if valid else 422,
+        link_args=address_args(form, page=False), by_number=by_number(form)))
 
 
 @bp.route("/users.csv")
 @requires("console.users")
 def users_csv():
-    form = _search_form()
+    form = criteria_form(UserSearchForm)
     if not form.validate():
         abort(400)
     criteria = _criteria(form)

@@ -1,18 +1,18 @@
 """The dossier desk: home, search, CSV export and the dossier page."""
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
-from stts.htmx import is_htmx
 from stts.models.dossiers import CEASABLE_STATES
 from stts.pagination import cursor_arg, page_arg
 from stts.permissions import requires
 from stts.render import render
 from stts.rights import allowed
+from stts.search_address import address_args, answer_search, by_number, criteria_form
 from stts.services.dossiers import reading
 from stts.services.dossiers.cancelling import cancellable
 from stts.services.dossiers.search import export_rows, search_dossiers
@@ -27,53 +27,25 @@ def home():
                   count_limit=reading.HOME_COUNT_LIMIT)
 
 
-def _search_form():
-    """The search's criteria. A national register number never travels in a URL: it is read
-    from a POST only, and ignored in a query string."""
-    if request.method == "POST":
-        form = SearchForm(request.form)
-    else:
-        args = request.args.copy()
-        args.pop("national_number", None)
-        form = SearchForm(args)
-    valid = form.validate()
-    return form, valid
-
-
-def _url_args(form, page: bool = True) -> dict:
-    """The criteria as query arguments, without the national number (links, address bar)."""
-    names = (*SearchForm.FILTERS, "page") if page else SearchForm.FILTERS
-    return {name: form[name].raw_data[0] for name in names
-            if name != "national_number" and form[name].raw_data and form[name].raw_data[0]}
-
-
 @bp.route("/dossiers", methods=["GET", "POST"])
 @requires("desk.search")
 def search():
-    """GET: the criteria in the address, bookmarkable. POST (the form): with a national
-    register number, the answer is shown and the address keeps only the other criteria, so
-    the number reaches no history, bookmark or log; without one, back to the GET address."""
-    form, valid = _search_form()
-    by_number = request.method == "POST" and bool(form.national_number.data)
-    if request.method == "POST" and not by_number and not is_htmx():
-        return redirect(url_for("desk.search", **_url_args(form)), code=303)
-    result = search_dossiers(current_user, form.filters(), page_arg(form.page.data),
-                             cursor_arg(request.args)) if valid else None
-    response = render("desk/search.html", "desk/_results.html", form=form, result=result,
-                      link_args=_url_args(form, page=False), by_number=by_number)
-    if request.method == "POST" and is_htmx():
-        address = url_for("desk.search", **_url_args(form))
-        # A search by number replaces the address (other criteria only) and adds no entry to
-        # the history; any other search is pushed, as with a link.
-        response.headers["HX-Replace-Url" if by_number else "HX-Push-Url"] = address
-    return response
+    """GET: the criteria in the address, bookmarkable. POST (the form): a national register
+    number reaches no history, bookmark or log (``stts.search_address``)."""
+    form = criteria_form(SearchForm)
+    valid = form.validate()
+    return answer_search("desk.search", form, lambda: render(
+        "desk/search.html", "desk/_results.html", form=form,
+        result=search_dossiers(current_user, form.filters(), page_arg(form.page.data),
+                               cursor_arg(request.args)) if valid else None,
+        link_args=address_args(form, page=False), by_number=by_number(form)))
 
 
 @bp.route("/dossiers.csv")
 @requires("desk.search")
 def export():
-    form, valid = _search_form()
-    if not valid:
+    form = criteria_form(SearchForm)
+    if not form.validate():
         abort(400)
     rows = export_rows(current_user, form.filters())
     header = [_("Dossier"), _("National register number"), _("Last name"), _("First name"),
