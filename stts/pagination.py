@@ -107,7 +107,7 @@ def paginate_ids(key, ids, values: dict, page: int, size: int, order, load, *,
         if len(found) < size:
             return Page(rows=found, page=1, total=len(found), size=size, **_keys(found, key_of))
     limit = max(COUNT_LIMIT, page * size) + 1
-    counted = _count(key, ids, values, limit)
+    counted = count_up_to(key, ids, values, limit)
     exact = counted < limit
     total = counted if exact else limit - 1
     if page == 1:
@@ -137,7 +137,10 @@ def _keys(rows, key_of) -> dict:
     return {"first_key": key_of(rows[0]), "last_key": key_of(rows[-1])}
 
 
-def _count(key, ids, values: dict, limit: int) -> int:
+def count_up_to(key, ids, values: dict, limit: int) -> int:
+    """How many rows ``ids()`` matches, counted no further than ``limit`` (one index range
+    of at most that many entries): a prepared statement of shape ``key``, ``ids`` written
+    with ``Param``s that ``values`` binds."""
     ((counted,),) = fastsql.select((key, "count"), lambda: Select(
         [ids().limit(fastsql.Param("count_limit")).alias("matches")],
         [fn.COUNT(SQL("1"))]).bind(database).tuples(), **values, count_limit=limit)
@@ -176,7 +179,7 @@ def _keyset_page(key, ids, values, page, size, order, load, cursor, key_of,
                  scope) -> Page | None:
     direction, cursor_key = cursor
     forward = direction == "after"
-    counted = _count(key, ids, values, COUNT_LIMIT + 1)
+    counted = count_up_to(key, ids, values, COUNT_LIMIT + 1)
     exact = counted <= COUNT_LIMIT
     total = min(counted, COUNT_LIMIT)
     if page < 2 or (exact and page > max(1, -(-total // size))):

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from stts import fastsql
 from stts.db import utcnow, write_transaction
 from stts.models import Beneficiary, Dossier, Task
-from stts.pagination import Page, paginate_ids
+from stts.pagination import Page, count_up_to, paginate_ids
 from stts.services import NotFound, ServiceError
 from stts.services.audit import record_event
 
@@ -37,15 +37,14 @@ def raise_task(type_: str, dossier, company_id: int, *, details: dict | None = N
 # The navigation counts open tasks on every page: only this far ("999+"), one index range
 # of at most this many entries whatever the company's backlog.
 OPEN_TASK_COUNT_LIMIT = 999
-_OPEN_TASKS = ("SELECT COUNT(*) FROM (SELECT 1 FROM task WHERE company_id = {p}"
-               " AND state = 'OPEN' LIMIT {p}) AS open_tasks")
 
 
 def open_task_count(user) -> int:
     """The company's open tasks, counted up to ``OPEN_TASK_COUNT_LIMIT`` + 1 (more means
     "more than the limit"): the number shown in the navigation and on the desk home."""
-    return fastsql.execute(_OPEN_TASKS, (user.company_id, OPEN_TASK_COUNT_LIMIT + 1)
-                           ).fetchone()[0]
+    return count_up_to("open-tasks", lambda: Task.select(Task.id).where(
+        *_task_conditions(("company", "state"))), {"company": user.company_id, "state": "OPEN"},
+        OPEN_TASK_COUNT_LIMIT + 1)
 
 
 def open_task_label(count: int) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from peewee import SQL, NodeList, Select, fn
+from peewee import SQL, NodeList
 
 from stts import fastsql
-from stts.db import database, is_sqlite
+from stts.db import is_sqlite
 from stts.i18n import format_day
 from stts.identifiers import format_phone_for_spreadsheet, mask_national_number
 from stts.labels import CATEGORY_LABELS, SERVICE_LABELS, STATE_LABELS, label
 from stts.models import Beneficiary, Dossier
-from stts.pagination import Page, paginate_ids
+from stts.pagination import Page, count_up_to, paginate_ids
 from stts.services.audit import record_event
 from stts.text import like_prefix, search_key
 
@@ -109,19 +109,17 @@ def narrow_index(values: dict, names) -> str | None:
         used = tuple(name for name in filters if name in names)
         if not used:
             continue
-        ((matches,),) = fastsql.select(
-            ("dossier-narrow", index, used), functools.partial(_probe, used, index),
-            **{name: values[name] for name in ("company", *used)}, limit=NARROW_LIMIT)
+        matches = count_up_to(("dossier-narrow", index, used),
+                              functools.partial(_probe, used, index),
+                              {name: values[name] for name in ("company", *used)}, NARROW_LIMIT)
         if matches < NARROW_LIMIT and (found is None or matches < found[0]):
             found = (matches, index)
     return found[1] if found else None
 
 
 def _probe(used, index):
-    ranged = (Dossier.select(SQL("1")).from_(NodeList((Dossier, SQL(f"INDEXED BY {index}"))))
-              .where(Dossier.company == fastsql.Param("company"), *_conditions(used))
-              .limit(fastsql.Param("limit")))
-    return Select([ranged.alias("matches")], [fn.COUNT(SQL("1"))]).bind(database).tuples()
+    return (Dossier.select(Dossier.id).from_(NodeList((Dossier, SQL(f"INDEXED BY {index}"))))
+            .where(Dossier.company == fastsql.Param("company"), *_conditions(used)))
 
 
 def _source(names, index: str | None = None):
