@@ -60,15 +60,36 @@ def select(key, build, **values):
         if isinstance(value, _Slot) else value
         for value in params
     ]
-    return rows_of(query, database.execute_sql(text, bound))
+    return rows_of(query, database.execute_sql(text, bound), plan_key=cache_key)
 
 
-def rows_of(query, cursor):
+# What a cursor wrapper works out from the query and the cursor's columns before its first
+# row (which model and converter each column goes to): the same for every execution of one
+# statement, and for a session joined to its user and company it cost more than the
+# statement itself. Kept per shape; the rest of a wrapper's state is its own cursor's.
+_row_plans: dict = {}
+_PER_CURSOR = frozenset(("cursor", "count", "index", "initialized", "populated", "row_cache"))
+
+
+def rows_of(query, cursor, plan_key=None):
     """The rows of ``cursor`` as ``query`` gives them (models with their joined models,
     dicts, tuples or namedtuples). Peewee has no public call that wraps a cursor a query
     did not run itself: this is the one place that uses its private ``_get_cursor_wrapper``
-    (tests/unit/test_fastsql.py compares every row type with Peewee's own execution)."""
-    return query._get_cursor_wrapper(cursor)
+    and its wrappers' lazy ``initialize`` (tests/unit/test_fastsql.py compares every row
+    type with Peewee's own execution). ``plan_key``: the statement's shape, whose row plan
+    is worked out once per process."""
+    wrapper = query._get_cursor_wrapper(cursor)
+    if plan_key is None or cursor.description is None:
+        return wrapper
+    plan = _row_plans.get(plan_key)
+    if plan is None:
+        wrapper.initialize()
+        plan = _row_plans[plan_key] = {name: value for name, value in vars(wrapper).items()
+                                       if name not in _PER_CURSOR}
+    else:
+        vars(wrapper).update(plan)
+    wrapper.initialized = True
+    return wrapper
 
 
 def cached_shapes() -> int:
