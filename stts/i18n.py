@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
+from flask.globals import _cv_app  # the application context, without a proxy's cost
 from flask_babel import (
     Babel,
     get_locale,
@@ -140,17 +141,20 @@ def _translations():
 def _per_locale(name: str, build):
     """``build(locale)`` once per request and locale, kept on ``g``. flask-babel's lookups
     cross several context proxies on every call, and a list calls them for every row.
-    ``get_locale()`` returns the same object until the locale changes (``force_locale``
+    flask-babel keeps the locale on its namespace of ``g`` until it changes (``force_locale``
     swaps it for a mail in the recipient's language, ``refresh`` drops it), so the kept
-    value is used only while its locale is the one ``get_locale()`` returns."""
-    locale = get_locale()
-    if locale is None:  # outside an application context
+    value is used only while its locale is the one found there."""
+    app_context = _cv_app.get(None)
+    if app_context is None:  # outside an application context
         return build(None)
+    kept = vars(app_context.g)
+    locale = getattr(kept.get("_flask_babel"), "babel_locale", None)
+    if locale is None:  # not chosen yet in this context: flask-babel chooses it
+        locale = get_locale()
     key = f"stts_{name}"
-    found = g.get(key)
+    found = kept.get(key)
     if found is None or found[0] is not locale:
-        found = (locale, build(locale))
-        setattr(g, key, found)
+        found = kept[key] = (locale, build(locale))
     return found[1]
 
 

@@ -219,12 +219,16 @@ def test_templates_translate_through_the_per_request_catalogue(app, monkeypatch)
         lookups.append(1)
         return real()
     monkeypatch.setattr(i18n, "get_translations", counted)
+    chosen = []
+    real_locale = i18n.get_locale
+    monkeypatch.setattr(i18n, "get_locale", lambda: chosen.append(1) or real_locale())
     template = "{% for i in range(50) %}{{ _('Cancel') }}|{% endfor %}"
     app.config["TESTING"] = False
     try:
         with app.test_request_context(headers={"Accept-Language": "fr"}):
             french = render_template_string(template)
             assert french.split("|")[0] == "Annuler" and len(lookups) == 1
+            assert len(chosen) <= 1, "the locale was looked up again for each message"
             with force_locale("nl_BE"):
                 assert render_template_string("{{ _('Cancel') }}") == "Annuleren"
             assert render_template_string("{{ _('Cancel') }}") == "Annuler"
