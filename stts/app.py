@@ -156,8 +156,9 @@ def token(value) -> Markup:
     screen included (the ``.token`` class)."""
     if value is None or value == "":
         return Markup("")
-    # escape() then concatenation: Markup's % operator costs five times more, on every row.
-    return Markup(f'<span class="token">{escape(value)}</span>')
+    # The value escaped, then formatted in: Markup's % operator costs 3.5 times more (three
+    # tokens per row of a list).
+    return Markup(f'<span class="token">{escape(value)}</span>')  # noqa: S704 # nosec B704
 
 
 def email(value) -> Markup:

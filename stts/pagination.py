@@ -39,21 +39,35 @@ class Page:
         return self.page < self.pages or not self.exact
 
 
-def paginate(query, page: int, size: int, *, counted: bool = True) -> Page:
-    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``. A list
-    that only grows and whose length nobody reads (a log) is not ``counted``: the page reads
-    one row more than it shows, to know whether another page follows, and its pager says
-    "Page 3" with Previous and Next links (a page past the end falls back to counting)."""
-    if not counted:
-        rows = list(query.limit(size + 1).offset((page - 1) * size))
-        if rows or page == 1:
-            more = len(rows) > size
-            rows = rows[:size]
-            return Page(rows=rows, page=page, total=(page - 1) * size + len(rows), size=size,
-                        exact=not more, more=more)
+def paginate(query, page: int, size: int) -> Page:
+    """Rows of ``page`` (1-based, clamped to the last page) of an ordered ``query``."""
     total = query.count()
     page = max(1, min(page, max(1, -(-total // size))))
     return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
+
+
+def paginate_log(key, build, values: dict, page: int, size: int) -> Page:
+    """Like ``paginate`` for a list that only grows and whose length nobody reads (a log):
+    not counted. The page reads one row more than it shows, to know whether another page
+    follows, and its pager says "Page 3" with Previous and Next links; a page past the end
+    falls back to counting. One prepared statement (``stts.fastsql``): ``build()`` is the
+    ordered query written with ``Param``s that ``values`` binds, ``key`` names its shape."""
+    def rows():
+        return build().limit(fastsql.Param("limit")).offset(fastsql.Param("offset"))
+
+    def read(page_number: int, limit: int) -> list:
+        return list(fastsql.select((key, "log"), rows, **values, limit=limit,
+                                   offset=(page_number - 1) * size))
+
+    found = read(page, size + 1)
+    if found or page == 1:
+        more = len(found) > size
+        found = found[:size]
+        return Page(rows=found, page=page, total=(page - 1) * size + len(found), size=size,
+                    exact=not more, more=more)
+    total = count_up_to(key, build, values, (page - 1) * size)  # fewer: counted exactly
+    last = max(1, -(-total // size))
+    return Page(rows=read(last, size), page=last, total=total, size=size)
 
 
 def page_arg(value) -> int:

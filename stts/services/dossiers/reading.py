@@ -8,7 +8,7 @@ from stts import fastsql
 from stts.db import group_commit
 from stts.models import AuditEvent, Dossier, DossierAction
 from stts.models.dossiers import STATES
-from stts.pagination import Page, paginate
+from stts.pagination import Page, paginate_log
 from stts.services.audit import pseudonymize, record_event
 from stts.services.dossiers.records import own_dossier
 
@@ -35,8 +35,9 @@ def view_dossier(user, dossier_id) -> Dossier:
 def timeline(user, dossier: Dossier) -> list[dict]:
     """Every action, newest first. Actions another operator took (before a transfer) show
     who and what kind, never that operator's commercial values."""
-    rows = (DossierAction.select().where(DossierAction.dossier == dossier.id)
-            .order_by(DossierAction.id.desc()))
+    rows = fastsql.select("dossier-timeline", lambda: DossierAction.select().where(
+        DossierAction.dossier == fastsql.Param("dossier")).order_by(DossierAction.id.desc()),
+        dossier=dossier.id)
     entries = []
     for action in rows:
         own = action.company_id in (None, user.company_id)
@@ -61,18 +62,24 @@ def consultations(user, dossier: Dossier, page: int = 1,
                   size: int = CONSULTATIONS_PAGE_SIZE) -> Page:
     """The dossier's consultation log seen by the user's company, newest first, one page: the
     views of the dossier and the lookups of its person (by national register number, also
-    before the dossier existed)."""
-    viewed = ((AuditEvent.object_type == "dossier") & (AuditEvent.object_id == str(dossier.id))
+    before the dossier existed). The log grows with every view and its length is shown
+    nowhere: not counted."""
+    return paginate_log("dossier-consultations", _consultations, {
+        "dossier": str(dossier.id), "company": user.company_id,
+        "person": pseudonymize(dossier.beneficiary.national_number)}, page, size)
+
+
+def _consultations():
+    Param = fastsql.Param
+    viewed = ((AuditEvent.object_type == "dossier") & (AuditEvent.object_id == Param("dossier"))
               & (AuditEvent.action == "dossier.viewed"))
     looked_up = ((AuditEvent.object_type == "person")
-                 & (AuditEvent.object_id == pseudonymize(dossier.beneficiary.national_number))
+                 & (AuditEvent.object_id == Param("person"))
                  & (AuditEvent.action == "dossier.person_looked_up"))
-    query = (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username,
-                               AuditEvent.action)
-             .where((viewed | looked_up) & (AuditEvent.company_id == user.company_id))
-             .order_by(AuditEvent.id.desc()))
-    # The log grows with every view and its length is shown nowhere: not counted.
-    return paginate(query, page, size, counted=False)
+    return (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username,
+                              AuditEvent.action)
+            .where((viewed | looked_up) & (AuditEvent.company_id == Param("company")))
+            .order_by(AuditEvent.id.desc()))
 
 
 # Each state of the desk home is counted up to this many (an operator holds 16,000 active

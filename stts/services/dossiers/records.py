@@ -85,9 +85,11 @@ def own_dossier(user, dossier_id) -> Dossier:
     dossier_id = parse_id(dossier_id)
     if dossier_id is None:
         raise NotFound(_l("This dossier does not exist."))
-    dossier = (Dossier.select(Dossier, Beneficiary).join(Beneficiary)
-               .where((Dossier.id == dossier_id) & (Dossier.company == user.company_id))
-               .first())
+    dossier = next(iter(fastsql.select("own-dossier", lambda: (
+        Dossier.select(Dossier, Beneficiary).join(Beneficiary)
+        .where((Dossier.id == fastsql.Param("dossier"))
+               & (Dossier.company == fastsql.Param("company")))),
+        dossier=dossier_id, company=user.company_id)), None)
     if dossier is None:
         raise NotFound(_l("This dossier does not exist."))
     return dossier
