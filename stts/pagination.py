@@ -1,6 +1,7 @@
 """The one pagination helper: a page of rows with its position, for every list."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from flask import request
@@ -46,28 +47,32 @@ def paginate(query, page: int, size: int) -> Page:
     return Page(rows=list(query.paginate(page, size)), page=page, total=total, size=size)
 
 
-def paginate_log(key, build, values: dict, page: int, size: int) -> Page:
+def paginate_log(key, branches: dict, values: dict, page: int, size: int, order) -> Page:
     """Like ``paginate`` for a list that only grows and whose length nobody reads (a log):
     not counted. The page reads one row more than it shows, to know whether another page
     follows, and its pager says "Page 3" with Previous and Next links; a page past the end
-    falls back to counting. One prepared statement (``stts.fastsql``): ``build()`` is the
-    ordered query written with ``Param``s that ``values`` binds, ``key`` names its shape."""
-    def rows():
-        return build().limit(fastsql.Param("limit")).offset(fastsql.Param("offset"))
+    shows the last one.
 
-    def read(page_number: int, limit: int) -> list:
-        return list(fastsql.select((key, "log"), rows, **values, limit=limit,
-                                   offset=(page_number - 1) * size))
-
-    found = read(page, size + 1)
+    The log is the rows of one or more ``branches`` (name → ``build()``, a query in the
+    log's order written with ``Param``s that ``values`` binds), each a prepared statement
+    (``stts.fastsql``, shape ``key`` and name) that reads no further than the end of the
+    page: with an index in that order, page 1 costs the same however long the log. Their
+    rows are merged by ``order(row)``, ascending."""
+    reach = page * size + 1
+    merged = sorted(itertools.chain.from_iterable(
+        fastsql.select((key, name), lambda build=build: build().limit(fastsql.Param("reach")),
+                       **values, reach=reach)
+        for name, build in sorted(branches.items())), key=order)
+    found = merged[(page - 1) * size:reach]
     if found or page == 1:
         more = len(found) > size
         found = found[:size]
         return Page(rows=found, page=page, total=(page - 1) * size + len(found), size=size,
                     exact=not more, more=more)
-    total = count_up_to(key, build, values, (page - 1) * size)  # fewer: counted exactly
-    last = max(1, -(-total // size))
-    return Page(rows=read(last, size), page=last, total=total, size=size)
+    # Past the end: every branch ended before the page did, so the log is all here.
+    last = max(1, -(-len(merged) // size))
+    return Page(rows=merged[(last - 1) * size:last * size], page=last, total=len(merged),
+                size=size)
 
 
 def page_arg(value) -> int:

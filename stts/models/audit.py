@@ -6,7 +6,7 @@ from stts.db import BaseModel, utcnow
 
 class AuditEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
-    actor_id = IntegerField(null=True, index=True)  # no FK: history outlives deleted users
+    actor_id = IntegerField(null=True)  # no FK: history outlives deleted users
     actor_username = CharField(max_length=64, null=True)
     company_id = IntegerField(null=True)
     action = CharField(max_length=60)
@@ -19,7 +19,11 @@ class AuditEvent(BaseModel):
     hash = CharField(max_length=64)
 
     class Meta:
-        indexes = ((("company_id", "at"), False), (("object_type", "object_id"), False))
+        # Migration 0023 names the last two: one object's history (a dossier's consultation
+        # log) and one user's entries of a day.
+        indexes = ((("company_id", "at"), False),
+                   (("object_type", "object_id", "action", "company_id", "id"), False),
+                   (("actor_id", "at"), False))
 
     # Append-only: the ORM refuses changes (database triggers refuse them too).
     def save(self, force_insert=False, only=None):

@@ -34,9 +34,13 @@ def test_an_uncounted_list_pages_exactly_like_a_counted_one(entries):
         length, size, page = rng.randint(0, 120), rng.randint(1, 12), rng.randint(1, 20)
         query = Entry.select().where(Entry.n < length).order_by(Entry.n.desc())
         counted = paginate(query, page, size)
-        uncounted = paginate_log("test-entries", lambda: Entry.select().where(
-            Entry.n < fastsql.Param("length")).order_by(Entry.n.desc()), {"length": length},
-            page, size)
+        # The log in two branches (odd and even entries), merged like a dossier's views and
+        # its person's lookups.
+        uncounted = paginate_log("test-entries", {
+            parity: lambda parity=parity: Entry.select().where(
+                (Entry.n < fastsql.Param("length")) & (Entry.n.bin_and(1) == parity)
+            ).order_by(Entry.n.desc()) for parity in (0, 1)},
+            {"length": length}, page, size, order=lambda entry: -entry.n)
         shape = (length, size, page)
         assert uncounted.page == counted.page, shape
         assert [e.n for e in uncounted.rows] == [e.n for e in counted.rows], shape

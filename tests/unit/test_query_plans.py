@@ -68,11 +68,17 @@ def full_scans(real_execute, sql: str, params) -> list[str]:
     read the values."""
     if is_sqlite():
         rows = real_execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        sorts = any(row[-1].startswith("USE TEMP B-TREE FOR ORDER BY") for row in rows)
         found = []
         for row in rows:
             match = re.match(r"SCAN (\w+)", row[-1])
             if match and match.group(1) in BIG:
                 found.append(row[-1])
+            # A company's whole slice read to be sorted (a page of it needs every row).
+            match = re.match(r"SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(company_id=\?\)$",
+                             row[-1])
+            if match and match.group(1) in BIG and sorts:
+                found.append(f"{row[-1]}, then sorted")
         return found
     with database.atomic():
         real_execute("SET LOCAL enable_seqscan = off")
@@ -240,6 +246,34 @@ def test_dossier_page_reads_an_index(app, staff, monkeypatch):
         assert_indexed(statements, "dossier page")
 
 
+def _plan_text(real_execute, sql: str, params) -> str:
+    if is_sqlite():
+        return "\n".join(row[-1] for row in real_execute("EXPLAIN QUERY PLAN " + sql, params))
+    with database.atomic():
+        real_execute("SET LOCAL enable_seqscan = off")
+        return "\n".join(row[0] for row in real_execute("EXPLAIN " + sql, params))
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_a_consultation_log_page_reads_no_further_than_its_end(app, staff, monkeypatch, page):
+    """The views of the dossier and the lookups of its person are each one walk of the
+    trail's object index, newest first, stopped at the page's end: no sort, whatever the
+    length of the dossier's log or of the company's trail."""
+    dossier_id = Dossier.select(Dossier.id).where(Dossier.company == staff.company_id).scalar()
+    statements = Statements(monkeypatch)
+    with app.test_request_context():
+        dossier = view_dossier(staff, dossier_id)
+        statements.take()
+        consultations(staff, dossier, page=page)
+        caught = statements.take()
+        assert len(caught) == 2
+        for sql, params in caught:
+            plan = _plan_text(statements.real, sql, params)
+            assert "audit_event_object_trail" in plan, plan
+            assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+            assert "LIMIT" in sql.upper()
+
+
 def test_task_inbox_reads_an_index(app, staff, monkeypatch):
     statements = Statements(monkeypatch)
     with app.test_request_context():
@@ -262,6 +296,10 @@ def test_the_plan_check_sees_a_full_scan(app):
         assert not full_scans(database.execute_sql,
                               f"SELECT id FROM dossier WHERE company_id = {p} AND state = {p}",
                               (1, "ACTIVE"))
+        if is_sqlite():  # a company's whole trail read to be sorted
+            assert full_scans(database.execute_sql,
+                              f"SELECT id FROM audit_event WHERE company_id = {p} "
+                              "ORDER BY actor_username LIMIT 20", (1,))
 
 
 @pytest.mark.parametrize("application", ["STTS_WEB", "none"])

@@ -63,22 +63,25 @@ def consultations(user, dossier: Dossier, page: int = 1,
     """The dossier's consultation log seen by the user's company, newest first, one page: the
     views of the dossier and the lookups of its person (by national register number, also
     before the dossier existed). The log grows with every view and its length is shown
-    nowhere: not counted."""
-    return paginate_log("dossier-consultations", _consultations, {
-        "dossier": str(dossier.id), "company": user.company_id,
-        "person": pseudonymize(dossier.beneficiary.national_number)}, page, size)
+    nowhere: not counted. Each kind of entry is one walk of the trail's object index
+    (migration 0023), newest first, that stops at the end of the page."""
+    return paginate_log("dossier-consultations", {
+        "viewed": lambda: _entries("dossier", "dossier", "dossier.viewed"),
+        "looked_up": lambda: _entries("person", "person", "dossier.person_looked_up"),
+    }, {"dossier": str(dossier.id), "company": user.company_id,
+        "person": pseudonymize(dossier.beneficiary.national_number)}, page, size,
+        order=lambda entry: -entry.id)
 
 
-def _consultations():
-    Param = fastsql.Param
-    viewed = ((AuditEvent.object_type == "dossier") & (AuditEvent.object_id == Param("dossier"))
-              & (AuditEvent.action == "dossier.viewed"))
-    looked_up = ((AuditEvent.object_type == "person")
-                 & (AuditEvent.object_id == Param("person"))
-                 & (AuditEvent.action == "dossier.person_looked_up"))
+def _entries(object_type: str, object_id: str, action: str):
+    """The company's entries ``action`` of one object (its id the ``Param`` named
+    ``object_id``), newest first."""
     return (AuditEvent.select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_username,
                               AuditEvent.action)
-            .where((viewed | looked_up) & (AuditEvent.company_id == Param("company")))
+            .where((AuditEvent.object_type == object_type)
+                   & (AuditEvent.object_id == fastsql.Param(object_id))
+                   & (AuditEvent.action == action)
+                   & (AuditEvent.company_id == fastsql.Param("company")))
             .order_by(AuditEvent.id.desc()))
 
 
