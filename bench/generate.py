@@ -1,4 +1,5 @@
-"""Generate a realistic data set: ~50 operators, ~5,000 users, N dossiers with history and tasks.
+"""Generate a realistic data set: ~50 operators, ~5,000 users, N dossiers with history, tasks
+and the audit trail they leave (about three entries per dossier).
 
     python -m bench.generate --dossiers 320000 [--database-url postgresql://...] [--sqlite PATH]
 
@@ -16,6 +17,7 @@ from stts.db import database, is_sqlite
 from stts.identifiers import national_number
 from stts.models import (
     Application,
+    AuditEvent,
     Beneficiary,
     Company,
     Dossier,
@@ -28,6 +30,7 @@ from stts.models import (
 )
 from stts.models.dossiers import CATEGORIES, SERVICES, TASK_TYPES
 from stts.passwords import hash_password
+from stts.services.audit import GENESIS, _row_digest, chain_key, pseudonymize
 from stts.text import search_key
 
 BENCH_PASSWORD = "bench passphrase for load tests"
@@ -83,6 +86,53 @@ def _insert(model, rows):
                 copy.write_row(row)
 
 
+class AuditTrail:
+    """The audit trail a million dossiers leave behind: an entry for every action, views of
+    the dossiers (most a few, one in 5,000 very many) and lookups of their persons,
+    chained with the instance's key as ``record_event`` chains them."""
+
+    VIEWS_OF_A_BUSY_DOSSIER = 1500
+
+    def __init__(self, user_ids: list[int]):
+        self.user_ids = user_ids
+        self.previous = GENESIS
+        self.key = chain_key()
+        self.written = 0
+
+    def add(self, actions, dossiers, first_id, beneficiaries, rng) -> None:
+        events = []
+        for action in actions:
+            events.append((action["at"], action["author"], action["company"],
+                           f"dossier.{action['type'].lower()}", "dossier",
+                           str(action["dossier"])))
+        for offset, row in enumerate(dossiers):
+            dossier_id = first_id + offset
+            person = pseudonymize(beneficiaries[offset]["national_number"])
+            views = self.VIEWS_OF_A_BUSY_DOSSIER if dossier_id % 5000 == 0 else rng.randrange(4)
+            for view in range(views):
+                at = row["created_at"] + timedelta(hours=1 + view)
+                actor = self.user_ids[(dossier_id + view) % len(self.user_ids)]
+                events.append((at, actor, row["company"], "dossier.viewed", "dossier",
+                               str(dossier_id)))
+            events.append((row["created_at"], self.user_ids[dossier_id % len(self.user_ids)],
+                           row["company"], "dossier.person_looked_up", "person", person))
+        rows = []
+        for at, actor, company, action, object_type, object_id in events:
+            details = json.dumps({"person": object_id} if object_type == "person" else {})
+            fields = {"at": at.isoformat(timespec="microseconds"), "actor_id": actor,
+                      "actor_username": None, "company_id": company, "action": action,
+                      "object_type": object_type, "object_id": object_id, "result": "ok",
+                      "details": details, "ip": None}
+            digest = _row_digest(self.previous, fields, self.key)
+            rows.append({"at": at, "actor_id": actor, "company_id": company,
+                         "action": action, "object_type": object_type,
+                         "object_id": object_id, "result": "ok", "details": details,
+                         "prev_hash": self.previous, "hash": digest})
+            self.previous = digest
+        _insert(AuditEvent, rows)
+        self.written += len(rows)
+
+
 def generate(dossiers: int, seed: int = 7) -> dict:
     rng = random.Random(seed)
     started = time.monotonic()
@@ -123,6 +173,7 @@ def generate(dossiers: int, seed: int = 7) -> dict:
         _insert(UserApplication, apps)
 
     states = [state for state, weight in STATE_MIX for _ in range(weight)]
+    trail = AuditTrail(user_ids)
     done = 0
     while done < dossiers:
         count = min(50_000, dossiers - done)
@@ -202,8 +253,9 @@ def generate(dossiers: int, seed: int = 7) -> dict:
                     })
             _insert(DossierAction, actions)
             _insert(Task, tasks)
+            trail.add(actions, rows, dossier_first, beneficiaries, rng)
         done += count
-    return {"dossiers": dossiers, "operators": OPERATORS,
+    return {"dossiers": dossiers, "operators": OPERATORS, "audit_events": trail.written,
             "users": OPERATORS * USERS_PER_OPERATOR, "seconds": round(time.monotonic() - started, 1)}
 
 

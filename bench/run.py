@@ -25,6 +25,18 @@ STAFF = "u00.002"      # STTS 3 at operator 00
 MANAGER = "u00.000"    # local manager of operator 00
 
 
+# The app's keys and instance folder, the same in every run and in the generator (the audit
+# trail's pseudonyms and chain are made with them); otherwise the defaults `make run` starts.
+APP_ENV = {"STTS_SESSION_COOKIE_SECURE": "false", "STTS_SECRET_KEY": "bench-secret",
+           "STTS_AUDIT_HMAC_KEY": "bench-audit", "STTS_INSTANCE_PATH": str(DATA / "instance")}
+
+
+def app_env(database: str, size: int) -> dict:
+    """The environment of the app served on the data set (created once)."""
+    (DATA / "instance").mkdir(parents=True, exist_ok=True)
+    return {**_dataset(database, size), **APP_ENV}
+
+
 def _dataset(database: str, size: int) -> dict:
     """Create (once) the data set and return the env that points the app at it."""
     DATA.mkdir(parents=True, exist_ok=True)
@@ -47,8 +59,9 @@ def _dataset(database: str, size: int) -> dict:
 
 def _generate(size: int, target: list[str]) -> None:
     print(f"  generating {size} dossiers …", flush=True)
+    (DATA / "instance").mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "bench.generate", "--dossiers", str(size), *target],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **APP_ENV})
 
 
 def _migrate(env: dict) -> None:
@@ -100,10 +113,7 @@ def endpoints(sample: dict) -> list[dict]:
 def run_one(database: str, size: int, seconds: int) -> dict:
     from bench.generate import BENCH_PASSWORD
 
-    env = {**_dataset(database, size), "STTS_SESSION_COOKIE_SECURE": "false",
-           "STTS_SECRET_KEY": "bench-secret", "STTS_AUDIT_HMAC_KEY": "bench-audit",
-           "STTS_INSTANCE_PATH": str(DATA / "instance")}  # defaults: what `make run` starts
-    (DATA / "instance").mkdir(exist_ok=True)
+    env = app_env(database, size)
     _migrate(env)
     sample = _sample_ids(env)
     result = {"database": database, "dossiers": size, "measured_at": time.strftime("%Y-%m-%d %H:%M"),

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from bench import harness
-from bench.run import DATA, MANAGER, RESULTS, ROOT, STAFF, _dataset, _migrate
+from bench.run import MANAGER, RESULTS, ROOT, STAFF, _migrate, app_env
 
 # Each of the 5 workers serves a shape twice before it is measured: its first requests pay
 # once for the pages the fork shares copy-on-write (measured apart, see docs/performance.md).
@@ -173,10 +173,7 @@ def _user_params(rng):
 def measure(database: str, size: int, shapes_count: int, requests: int, seed: int) -> dict:
     from bench.generate import BENCH_PASSWORD
 
-    env = {**_dataset(database, size), "STTS_SESSION_COOKIE_SECURE": "false",
-           "STTS_SECRET_KEY": "bench-secret", "STTS_AUDIT_HMAC_KEY": "bench-audit",
-           "STTS_INSTANCE_PATH": str(DATA / "instance")}
-    (DATA / "instance").mkdir(exist_ok=True)
+    env = app_env(database, size)
     _migrate(env)
     shapes = draw_shapes(_samples(env), shapes_count, seed)
     result = {"database": database, "dossiers": size, "seed": seed, "requests": requests,
