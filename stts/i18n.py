@@ -13,6 +13,7 @@ from flask import current_app, has_request_context, request
 from flask.globals import _cv_app  # the application context, without a proxy's cost
 from flask_babel import (
     Babel,
+    Domain,
     get_locale,
     get_timezone,
     get_translations,
@@ -55,6 +56,7 @@ def init_app(app) -> None:
         "BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations")
     )
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = _RequestDomain(domain=app.extensions["babel"].default_domain)
     # The locale is chosen per request, even when an application context spans several.
     app.before_request(refresh)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
@@ -136,6 +138,16 @@ def _day_settings():
 
 def _translations():
     return _per_locale("translations", lambda locale: get_translations())
+
+
+class _RequestDomain(Domain):
+    """flask-babel's message domain, whose catalogue is found once per request and locale:
+    flask-babel looks it up again for every message (its ``gettext`` in Python code, and
+    every lazy label, form label and choice a page shows), through several context proxies
+    and the locale's name built again each time."""
+
+    def get_translations(self):
+        return _per_locale("translations", lambda locale: Domain.get_translations(self))
 
 
 def _per_locale(name: str, build):

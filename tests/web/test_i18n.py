@@ -264,3 +264,23 @@ def test_dates_are_formatted_for_the_current_locale_once(app):
         for _ in range(100):
             format_day(date(2026, 11, 27))
         assert _formatted_day.cache_info().hits >= 100
+
+
+def test_python_messages_and_lazy_labels_use_the_per_request_catalogue(app, monkeypatch):
+    """flask-babel's own ``gettext`` and the lazy labels (choices, form labels, label
+    tables) find the catalogue once per request and locale too, and follow
+    ``force_locale`` both ways."""
+    from flask_babel import Domain, force_locale, gettext, lazy_gettext
+
+    lookups = []
+    real = Domain.get_translations
+    monkeypatch.setattr(Domain, "get_translations",
+                        lambda self: lookups.append(1) or real(self))
+    label = lazy_gettext("Cancel")
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        said = [(gettext("Cancel"), str(label)) for _ in range(20)]
+        assert said == [("Annuler", "Annuler")] * 20 and len(lookups) == 1
+        with force_locale("nl_BE"):
+            assert (gettext("Cancel"), str(label)) == ("Annuleren", "Annuleren")
+        assert (gettext("Cancel"), str(label)) == ("Annuler", "Annuler")
+        assert len(lookups) == 3
