@@ -75,13 +75,8 @@ def redact(value):
 
 
 def _has_enough_digits(text: str) -> bool:
-    count = 0
-    for char in text:
-        if char.isdigit():
-            count += 1
-            if count >= 11:
-                return True
-    return False
+    # The pattern's digits are ASCII; ten counts in C beat one loop in Python.
+    return sum(map(text.count, "0123456789")) >= 11
 
 
 class RedactNationalNumbers(logging.Filter):
@@ -89,6 +84,14 @@ class RedactNationalNumbers(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "_stts_redacted", False):
+            if isinstance(record.msg, str) and record.args:
+                # The line every handler prints, redacted once: gunicorn's access record
+                # carries every request and response header and the environ as arguments,
+                # of which its format prints a few.
+                try:
+                    record.msg, record.args = record.getMessage(), None
+                except (TypeError, ValueError, KeyError):  # arguments that do not format
+                    pass  # each one is redacted below
             if isinstance(record.msg, (str, tuple, list)):  # peewee logs (sql, params)
                 record.msg = redact(record.msg)
             if record.args:

@@ -114,6 +114,20 @@ def test_gunicorn_access_log_line(tmp_path, app):
     assert " 200 4512 " in line and '"pytest"' in line
 
 
+def test_a_record_is_redacted_as_the_line_it_prints(app):
+    """A record with arguments is rendered once and that line redacted (gunicorn's access
+    record carries every header and the environ, of which its format prints a few);
+    arguments that do not format are each redacted instead."""
+    record = logging.LogRecord("stts", logging.INFO, __file__, 1, "looked up %(n)s in %(t)s",
+                               ({"n": NRN, "t": "12 ms", "cookie": "x" * 500},), None)
+    stts_logging.RedactNationalNumbers().filter(record)
+    assert record.args is None
+    assert record.getMessage() == f"looked up {pseudonymize(NRN)} in 12 ms"
+    broken = logging.LogRecord("stts", logging.INFO, __file__, 1, "%s and %s", (NRN,), None)
+    stts_logging.RedactNationalNumbers().filter(broken)
+    assert NRN not in repr(broken.args) and NRN not in broken.msg
+
+
 def test_gunicorn_conf_installs_the_filter():
     import runpy
 
