@@ -12,8 +12,9 @@ from stts.rights import allowed, check_action
 
 
 def can(action: str) -> bool:
-    """For templates: may the current user take ``action``?"""
-    return allowed(current_user, action)
+    """For templates: may the current user take ``action``? (The user itself, not the proxy:
+    a page asks this for each item of its navigation.)"""
+    return allowed(current_user._get_current_object(), action)
 
 
 def requires(action: str):
