@@ -36,6 +36,7 @@ SHARED = {"fr": {"page"}, "nl": {"ja", "none"}, "de": {"ja", "none", "die"}, "en
 
 # The title is text only: a tag inside it is shown to the reader as it is written.
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+EMPTY_FACT = re.compile(r"<dt[^>]*>([^<]*)</dt>\s*<dd[^>]*>\s*</dd>")
 MARKUP = re.compile(r"</?[a-z][a-z0-9]*(\s[^<>]*)?>")
 ISO_DATE = re.compile(r"(?<![\d.])\d{4}-\d{2}-\d{2}(?![\d])")
 SHORT_YEAR = re.compile(r"(?<![\d.,/-])\d{1,2}[./-]\d{1,2}[./-]\d{2}(?![\d./-])")
@@ -167,6 +168,8 @@ def problems(html: str, language: str) -> list[str]:
     title = TITLE.search(html)
     if title and "<" in title.group(1):
         found.append(f"markup in the page title (shown as text): {title.group(1)!r}")
+    for fact in EMPTY_FACT.finditer(html):
+        found.append(f"a fact shown with no value (a dash says none): {fact.group(1)!r}")
     for text in visible_texts(html, language):
         if MARKUP.search(text):
             found.append(f"markup shown as text in {text!r}")
