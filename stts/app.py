@@ -18,6 +18,7 @@ from stts import (
     auth,
     db,
     errors,
+    html_attributes,
     i18n,
     identifiers,
     input_guard,
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     input_guard.init_app(app)
     uploads.init_app(app)
     csrf.init_app(app)
+    html_attributes.install()  # every form's attributes written without Markup.format
     once.init_app(app)  # after CSRF: a forged post never marks a token used
     i18n.init_app(app)
     db.init_app(app)
