@@ -16,7 +16,6 @@ from flask_babel import (
     Domain,
     get_locale,
     get_timezone,
-    get_translations,
     refresh,
 )
 from flask_login import current_user
@@ -137,14 +136,16 @@ def _day_settings():
 
 
 def _translations():
-    return _per_locale("translations", lambda locale: get_translations())
+    """The request's catalogue, for the templates' messages: straight from the domain,
+    without ``get_domain``'s context proxies."""
+    return babel.domain_instance.get_translations()
 
 
 class _RequestDomain(Domain):
-    """flask-babel's message domain, whose catalogue is found once per request and locale:
-    flask-babel looks it up again for every message (its ``gettext`` in Python code, and
-    every lazy label, form label and choice a page shows), through several context proxies
-    and the locale's name built again each time."""
+    """flask-babel's message domain, whose catalogue is found once per request and locale
+    (the one cache of it: templates, flask-babel's ``gettext`` in Python code, and every
+    lazy label, form label and choice a page shows). flask-babel looked it up again for
+    every message, through several context proxies and the locale's name built again."""
 
     def get_translations(self):
         return _per_locale("translations", lambda locale: Domain.get_translations(self))

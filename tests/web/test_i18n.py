@@ -208,17 +208,17 @@ def test_templates_translate_through_the_per_request_catalogue(app, monkeypatch)
     translated through one catalogue lookup per request and locale; ``force_locale`` (a mail
     in the recipient's language) and ``refresh`` (a new locale) are seen at once."""
     from flask import render_template_string
-    from flask_babel import force_locale, refresh
+    from flask_babel import Domain, force_locale, refresh
 
     from stts import i18n
 
     lookups = []
-    real = i18n.get_translations
+    real = Domain.get_translations
 
-    def counted():
+    def counted(domain):
         lookups.append(1)
-        return real()
-    monkeypatch.setattr(i18n, "get_translations", counted)
+        return real(domain)
+    monkeypatch.setattr(Domain, "get_translations", counted)
     chosen = []
     real_locale = i18n.get_locale
     monkeypatch.setattr(i18n, "get_locale", lambda: chosen.append(1) or real_locale())
