@@ -5,12 +5,12 @@ import logging
 import secrets
 
 from flask import g, request
-from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from stts.i18n import lazy_gettext as _l
 from stts.render import render
 from stts.services import NotFound as ServiceNotFound
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 from babel.support import Translations
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from stts.i18n import format_money
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import InvalidIdentifier
 from stts.services import Conflict, ServiceError
 from stts.services.locking import changes_since

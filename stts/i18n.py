@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, support
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request
@@ -14,6 +14,7 @@ from flask.globals import _cv_app  # the application context, without a proxy's 
 from flask_babel import (
     Babel,
     Domain,
+    LazyString,
     get_locale,
     get_timezone,
     refresh,
@@ -135,10 +136,43 @@ def _day_settings():
                        lambda locale: (str(locale), _zone(str(get_timezone()))))
 
 
+# The messages of Python code. flask-babel's functions of the same names find the domain
+# through several context proxies for every message; a form's labels and a select's choices
+# are lazy and are translated each time a page shows them. These read the request's
+# catalogue directly (``_translations``), with flask-babel's semantics.
+def gettext(string: str, **variables) -> str:
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def pgettext(context: str, string: str, **variables) -> str:
+    text = _translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return _translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    return LazyString(gettext, string, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
+    return LazyString(pgettext, context, string, **variables)
+
+
 def _translations():
     """The request's catalogue, for the templates' messages: straight from the domain,
-    without ``get_domain``'s context proxies."""
+    without ``get_domain``'s context proxies. Outside an application context (a script,
+    a message raised before the app exists) messages stay as written, as flask-babel's."""
+    if _cv_app.get(None) is None:
+        return _UNTRANSLATED
     return babel.domain_instance.get_translations()
+
+
+_UNTRANSLATED = support.NullTranslations()
 
 
 class _RequestDomain(Domain):

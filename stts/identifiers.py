@@ -12,9 +12,10 @@ from datetime import date
 
 import phonenumbers
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.be import ssn, vat
+
+from stts.i18n import lazy_gettext as _l
 
 
 class InvalidIdentifier(ValueError):

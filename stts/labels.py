@@ -5,10 +5,10 @@ import functools
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import get_locale, lazy_pgettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 
-from stts.i18n import LANGUAGE_NAMES, format_day, format_money
+from stts.i18n import LANGUAGE_NAMES, format_day, format_money, lazy_pgettext
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import format_phone_number
 
 CATEGORY_LABELS = {

@@ -10,9 +10,9 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 
 from stts.htmx import hx_redirect, is_htmx
+from stts.i18n import gettext as _
 
 FIELD = "_once"
 SESSION_KEY = "once_used"

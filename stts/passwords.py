@@ -9,9 +9,9 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from stts.i18n import lazy_gettext as _l
 from stts.text import search_key
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString
+
+from stts.i18n import gettext
 
 _KEY = "msgid"
 
 
 def _frozen(value):
-    if isinstance(value, LazyString) and value._args and isinstance(value._args[0], str):
+    if isinstance(value, LazyString) and value._func is gettext:  # a message id (no context)
         return {_KEY: value._args[0],
                 "values": {name: _frozen(item) for name, item in value._kwargs.items()}}
     if isinstance(value, (int, float)) or value is None:

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from stts.db import utcnow, write_transaction
 from stts.i18n import format_day
+from stts.i18n import gettext as _
+from stts.i18n import lazy_gettext as _l
 from stts.models import Company, User
 from stts.models.portal import (
     AR_APPROVED,

@@ -13,10 +13,10 @@ import secrets
 from datetime import UTC, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from stts.db import database, utcnow, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import Company, User
 from stts.models.portal import (
     AR_AWAITING,

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import Case
 
 from stts.db import database, utcnow, write_transaction
+from stts.i18n import gettext as _
+from stts.i18n import lazy_gettext as _l
 from stts.models import LoginThrottle, User
 from stts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from stts.services import ServiceError

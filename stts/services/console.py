@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from stts.db import utcnow, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import Application, AuditEvent, Company, User, UserApplication
 from stts.models.console import TechnicalAccount
 from stts.pagination import Page, paginate

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from stts import identifiers
 from stts.db import database, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import User
 from stts.passwords import hash_password, password_problems, verify_password
 from stts.services import ServiceError

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
+from stts.i18n import lazy_gettext as _l
 from stts.models import AccessRequest, AuditEvent, Company, Dossier, User
 from stts.services import Conflict, parse_version
 

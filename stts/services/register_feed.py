@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from stts.db import utcnow, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.models import Beneficiary, DeskJob, Dossier, RegisterEvent
 from stts.models.dossiers import LIVE_STATES

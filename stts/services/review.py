@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from stts import fastsql
 from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
+from stts.i18n import lazy_gettext as _l
 from stts.models import Beneficiary, Company, Dossier, DossierAction
 from stts.pagination import Page, paginate_ids
 from stts.services import NotFound, ServiceError

@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from stts import fastsql
 from stts.db import utcnow, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import Beneficiary, Dossier, Task
 from stts.pagination import Page, count_up_to, paginate_ids
 from stts.services import NotFound, ServiceError

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, SQL, NodeList, fn
 
 from stts import fastsql
 from stts.db import utcnow
+from stts.i18n import lazy_gettext as _l
 from stts.models import Application, User, UserApplication, UserProfile
 from stts.pagination import Page, paginate_ids
 from stts.services import NotFound, parse_id

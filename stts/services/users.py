@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError, fn
 
 from stts.db import utcnow, write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.models import (
     PROFILES,

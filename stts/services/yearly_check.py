@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from stts.db import utcnow, write_transaction
 from stts.eligibility import get_source
+from stts.i18n import lazy_gettext as _l
 from stts.models import Beneficiary, DeskJob, Dossier
 from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event

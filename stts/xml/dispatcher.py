@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
-
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import InvalidIdentifier, clean_national_number, clean_phone_number
 from stts.models import User
 from stts.rights import ANY_USER, PERMISSIONS, allowed

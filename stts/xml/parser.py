@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from lxml import etree
+
+from stts.i18n import lazy_gettext as _l
 
 NS = "urn:be:stts:batch:1"
 RESPONSE_NS = "urn:be:stts:response:1"

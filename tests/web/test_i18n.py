@@ -270,17 +270,96 @@ def test_python_messages_and_lazy_labels_use_the_per_request_catalogue(app, monk
     """flask-babel's own ``gettext`` and the lazy labels (choices, form labels, label
     tables) find the catalogue once per request and locale too, and follow
     ``force_locale`` both ways."""
-    from flask_babel import Domain, force_locale, gettext, lazy_gettext
+    import flask_babel
+    from flask_babel import Domain, force_locale, gettext
+
+    from stts.i18n import lazy_gettext
 
     lookups = []
+    domains = []
+    real_get_domain = flask_babel.get_domain
+    monkeypatch.setattr(flask_babel, "get_domain",
+                        lambda: domains.append(1) or real_get_domain())
     real = Domain.get_translations
     monkeypatch.setattr(Domain, "get_translations",
                         lambda self: lookups.append(1) or real(self))
     label = lazy_gettext("Cancel")
     with app.test_request_context(headers={"Accept-Language": "fr"}):
+        labels = [str(label) for _ in range(20)]
+        assert labels == ["Annuler"] * 20 and len(lookups) == 1
+        assert domains == [], "a lazy label found its domain through flask-babel's proxies"
         said = [(gettext("Cancel"), str(label)) for _ in range(20)]
         assert said == [("Annuler", "Annuler")] * 20 and len(lookups) == 1
         with force_locale("nl_BE"):
             assert (gettext("Cancel"), str(label)) == ("Annuleren", "Annuleren")
         assert (gettext("Cancel"), str(label)) == ("Annuler", "Annuler")
         assert len(lookups) == 3
+
+
+def test_the_app_translates_python_messages_the_way_flask_babel_does(app):
+    """``stts.i18n``'s gettext, ngettext, pgettext and lazy labels give, for every message
+    of the catalogue in the four languages, what flask-babel's functions give."""
+    import re
+
+    import flask_babel
+    from babel.messages.pofile import read_po
+    from flask_babel import force_locale
+
+    from stts import i18n
+
+    with open("translations/messages.pot", "rb") as source:
+        catalogue = read_po(source)
+    messages = [message for message in catalogue if message.id]
+    assert len(messages) > 300
+
+    def values(message):  # every placeholder of the message, with a number (fits %s and %d)
+        texts = message.id if isinstance(message.id, tuple) else (message.id,)
+        return {name: 7 for text in texts for name in re.findall(r"%\((\w+)\)", text)
+                if name != "num"}
+
+    with app.test_request_context():
+        for language in ("fr", "nl", "de", "en"):
+            with force_locale(f"{language}_BE"):
+                for message in messages:
+                    given = values(message)
+                    if isinstance(message.id, tuple):
+                        singular, plural = message.id
+                        for num in (1, 2, 5):
+                            assert i18n.ngettext(singular, plural, num, **given) == \
+                                flask_babel.ngettext(singular, plural, num, **given)
+                    elif message.context:
+                        ours = i18n.lazy_pgettext(message.context, message.id, **given)
+                        assert str(ours) == flask_babel.pgettext(message.context, message.id,
+                                                                 **given)
+                    else:
+                        theirs = flask_babel.gettext(message.id, **given)
+                        assert i18n.gettext(message.id, **given) == theirs
+                        assert str(i18n.lazy_gettext(message.id, **given)) == theirs
+
+
+def test_python_code_translates_through_one_set_of_functions():
+    """Python modules translate through ``stts.i18n`` (the per-request catalogue), never
+    through flask-babel's message functions, which find the domain again for each one."""
+    import pathlib
+    import re
+
+    offenders = []
+    pattern = re.compile(r"from flask_babel import [^\n]*\b(n?p?gettext|lazy_\w+)\b")
+    for path in pathlib.Path("stts").rglob("*.py"):
+        if path.name != "i18n.py" and pattern.search(path.read_text(encoding="utf-8")):
+            offenders.append(str(path))
+    assert offenders == []
+
+
+def test_messages_outside_an_application_are_left_as_written():
+    """A message raised where no application exists (a script reading a batch) is its own
+    text, as with flask-babel's functions, instead of an error."""
+    import subprocess
+    import sys
+
+    code = ("from stts.i18n import gettext, lazy_gettext, ngettext\n"
+            "print(gettext('Cancel'), str(lazy_gettext('Save')), "
+            "ngettext('%(num)d user changed.', '%(num)d users changed.', 2))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "Cancel Save 2 users changed."

@@ -4,10 +4,10 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, g, jsonify, request, send_file, url_for
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from stts.blueprints.api.blueprint import bp
+from stts.i18n import gettext as _
 from stts.permissions import public
 from stts.services import Conflict, NotFound
 from stts.services.console import authenticate_token

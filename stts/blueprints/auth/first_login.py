@@ -1,12 +1,12 @@
 """First login of a local manager: choose the username (for good) and the password."""
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.auth import finish_session
 from stts.blueprints.auth.blueprint import bp
 from stts.blueprints.auth.forms import FirstLoginForm
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.models import User
 from stts.permissions import requires
 from stts.render import render

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from stts.forms import Form
 from stts.i18n import LANGUAGE_NAMES
+from stts.i18n import lazy_gettext as _l
 
 
 class LoginForm(Form):

@@ -1,12 +1,12 @@
 """Log in, log out, change the own password, choose the language."""
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.auth import _safe_next, finish_session, login_manager, start_session
 from stts.blueprints.auth.blueprint import bp
 from stts.blueprints.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from stts.htmx import hx_redirect, is_htmx, redirect_to
+from stts.i18n import gettext as _
 from stts.models import User
 from stts.permissions import public, requires
 from stts.render import render

@@ -1,6 +1,5 @@
 """Back-office: the queue of access requests (designating local managers)."""
 from flask import abort, flash, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.backoffice.blueprint import bp
@@ -12,6 +11,7 @@ from stts.blueprints.backoffice.forms import (
 )
 from stts.forms import submit
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.models import User
 from stts.models.portal import AR_STATUSES
 from stts.pagination import page_arg

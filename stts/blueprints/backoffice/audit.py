@@ -1,11 +1,11 @@
 """Back-office: the institution reads the audit trail of every company and checks its chain."""
 from flask import redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.backoffice.blueprint import bp
 from stts.blueprints.backoffice.forms import AuditFilterForm, VerifyForm
 from stts.htmx import is_htmx
+from stts.i18n import gettext as _
 from stts.labels import AUDIT_ACTION_LABELS, AUDIT_RESULT_LABELS, OBJECT_LABELS, label, labelled
 from stts.pagination import page_arg
 from stts.permissions import requires

@@ -1,5 +1,4 @@
 """The back-office's forms (labels translated lazily, as everywhere)."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -13,6 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from stts.forms import CHOOSE, Form
+from stts.i18n import lazy_gettext as _l
 from stts.labels import ACCESS_STATUS_LABELS, CATEGORY_LABELS
 from stts.services import parse_id
 from stts.services.review import AGE_FILTERS, REASON_MAX

@@ -1,13 +1,13 @@
 """Back-office: upload a National Register feed file (address changes, deaths) and follow
 its import (a background job). Case handlers only ("backoffice.register_feed")."""
 from flask import request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from stts.blueprints.backoffice.blueprint import bp
 from stts.blueprints.backoffice.forms import RegisterUploadForm
 from stts.htmx import redirect_to
+from stts.i18n import lazy_gettext as _l
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError

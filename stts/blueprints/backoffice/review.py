@@ -2,7 +2,6 @@
 from datetime import date
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.backoffice.blueprint import bp
@@ -15,6 +14,7 @@ from stts.blueprints.backoffice.forms import (
 )
 from stts.forms import submit
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render

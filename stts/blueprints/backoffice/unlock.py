@@ -1,11 +1,11 @@
 """The access agent lifts the lockout of a local manager or an institution user."""
 from flask import flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.backoffice.blueprint import bp
 from stts.blueprints.backoffice.forms import UnlockForm
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError

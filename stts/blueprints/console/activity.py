@@ -1,10 +1,10 @@
 """The company's activity: its audit trail, filtered and paginated."""
 from flask import request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import ActivityForm
+from stts.i18n import gettext as _
 from stts.labels import AUDIT_ACTION_LABELS, labelled
 from stts.pagination import page_arg
 from stts.permissions import requires

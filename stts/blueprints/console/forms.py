@@ -1,6 +1,5 @@
 """Forms of the local-manager console (labels translated lazily)."""
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.validators import (
 
 from stts.forms import Form, identifier
 from stts.i18n import LANGUAGE_NAMES
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import clean_national_number
 from stts.labels import APPLICATION_LABELS, PROFILE_LABELS
 

@@ -2,8 +2,6 @@
 unlock, delete, bulk block/unblock."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from stts.blueprints.console.blueprint import bp
@@ -11,7 +9,8 @@ from stts.blueprints.console.forms import BulkForm, CreateUserForm, EditUserForm
 from stts.csv_export import stream_csv
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
-from stts.i18n import format_moment
+from stts.i18n import format_moment, ngettext
+from stts.i18n import gettext as _
 from stts.identifiers import mask_national_number
 from stts.labels import APPLICATION_LABELS, PROFILE_LABELS, USER_STATE_LABELS, label
 from stts.pagination import page_arg

@@ -1,13 +1,13 @@
 """The local-manager console: home and own data. Users, structured messages and activity
 live in their own modules."""
 from flask import flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import OwnDataForm
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError

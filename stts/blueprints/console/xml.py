@@ -1,12 +1,12 @@
 """Structured messages: XML sending for the company, its senders and technical accounts."""
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.console.blueprint import bp
 from stts.blueprints.console.forms import TechnicalAccountForm, XmlSettingsForm
 from stts.forms import apply_service_error
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.permissions import requires
 from stts.render import render
 from stts.services import ServiceError

@@ -1,6 +1,5 @@
 """Actions on one dossier: modify, activate, cease, cancel the latest action."""
 from flask import flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
@@ -8,6 +7,7 @@ from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, Modi
 from stts.blueprints.desk.views import mark_after_action, render_dossier
 from stts.forms import submit
 from stts.htmx import redirect_to
+from stts.i18n import gettext as _
 from stts.permissions import requires
 from stts.render import render
 from stts.services.dossiers import cancelling, changes

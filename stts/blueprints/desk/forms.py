@@ -1,5 +1,4 @@
 """The desk's forms (Flask-WTF, labels translated lazily)."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -12,6 +11,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.forms import CHOOSE, Form, MoneyField, identifier
+from stts.i18n import lazy_gettext as _l
 from stts.identifiers import clean_national_number, clean_phone_number
 from stts.labels import (
     CATEGORY_LABELS,

@@ -1,12 +1,12 @@
 """Request a social tariff (with the inline person lookup) and transfer one."""
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import RequestForm, TransferForm
 from stts.forms import apply_service_error
 from stts.htmx import is_fragment, redirect_to
+from stts.i18n import gettext as _
 from stts.identifiers import InvalidIdentifier, clean_national_number
 from stts.labels import STATE_LABELS
 from stts.permissions import requires

@@ -2,13 +2,13 @@
 from datetime import date
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
 from stts.forms import apply_service_error
 from stts.htmx import is_fragment, redirect_to
+from stts.i18n import gettext as _
 from stts.pagination import page_arg
 from stts.permissions import requires
 from stts.render import render

@@ -1,12 +1,12 @@
 """The dossier desk: home, search, CSV export and the dossier page."""
 
 from flask import abort, request, session
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ActivateForm, CancelForm, CeaseForm, SearchForm
 from stts.csv_export import stream_csv
+from stts.i18n import gettext as _
 from stts.models.dossiers import CEASABLE_STATES
 from stts.pagination import cursor_arg, page_arg
 from stts.permissions import requires

@@ -1,5 +1,4 @@
 """Forms of the access-request wizard and of the request follow-up."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -7,6 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from stts import identifiers
 from stts.forms import CHOOSE, Form, identifier
 from stts.i18n import LANGUAGE_NAMES
+from stts.i18n import lazy_gettext as _l
 
 CATEGORY_CHOICES = [
     ("no_staff", _l("You employ no staff")),

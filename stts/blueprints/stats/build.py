@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import format_percent
-from flask_babel import gettext as _
 
 from stts.charts import (
     Chart,
@@ -15,6 +14,7 @@ from stts.charts import (
     month_name,
     number,
 )
+from stts.i18n import gettext as _
 from stts.labels import (
     ACTION_LABELS,
     CATEGORY_LABELS,

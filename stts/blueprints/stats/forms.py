@@ -2,10 +2,10 @@
 import re
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
+from stts.i18n import lazy_gettext as _l
 from stts.labels import CATEGORY_LABELS, SERVICE_LABELS
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from stts.blueprints.stats import build
@@ -14,6 +13,7 @@ from stts.blueprints.stats.forms import StatsFilterForm, YearlyForm, parse_month
 from stts.csv_export import excel_separator, stream_csv
 from stts.db import utcnow
 from stts.i18n import current_language
+from stts.i18n import gettext as _
 from stts.labels import CATEGORY_LABELS
 from stts.models.statistics import MARKET
 from stts.permissions import can, requires

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from stts.db import write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import Dossier, DossierAction
 from stts.services import Conflict, ServiceError
 from stts.services.dossiers.records import (

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
 from stts.db import write_transaction
+from stts.i18n import lazy_gettext as _l
 from stts.models import Dossier
 from stts.models.dossiers import CEASABLE_STATES, MODIFIABLE_STATES
 from stts.services import ServiceError

@@ -7,12 +7,12 @@ from datetime import date, datetime, time
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from stts import fastsql
 from stts.db import utcnow
 from stts.eligibility import get_source
+from stts.i18n import gettext as _
+from stts.i18n import lazy_gettext as _l
 from stts.models import AuditEvent, Beneficiary, Dossier, User
 from stts.models.dossiers import LIVE_STATES, LIVE_STATES_SQL
 from stts.services import ServiceError

@@ -6,10 +6,9 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-
 from stts import fastsql
 from stts.db import utcnow
+from stts.i18n import lazy_gettext as _l
 from stts.models import Beneficiary, Dossier, DossierAction
 from stts.services import NotFound, locking, parse_id
 from stts.services.audit import pseudonymize, record_event

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 from stdnum.be import ssn
 
 from stts import fastsql
 from stts.db import write_transaction
 from stts.eligibility import get_source
+from stts.i18n import lazy_gettext as _l
 from stts.models import Beneficiary, Dossier
 from stts.models.dossiers import LIVE_STATES
 from stts.services import ServiceError

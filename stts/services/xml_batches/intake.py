@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from stts.db import database, utcnow
+from stts.i18n import lazy_gettext as _l
 from stts.models import XmlBatch, XmlMessageResult
 from stts.models.xml import FINISHED_STATES
 from stts.pagination import Page, paginate

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import InterfaceError, OperationalError, fn
 
 from stts import fastsql
 from stts.db import database, utcnow
+from stts.i18n import gettext as _
+from stts.i18n import lazy_gettext as _l
 from stts.labels import STATE_LABELS
 from stts.models import Company, TechnicalAccount, User, XmlBatch, XmlMessageResult
 from stts.models.xml import FINISHED_STATES

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask_babel import gettext as _
 from lxml import etree
 
+from stts.i18n import gettext as _
 from stts.models import Company, XmlBatch, XmlMessageResult
 from stts.services.xml_batches.settings import file_path
 from stts.stored_text import thaw
