@@ -4,9 +4,13 @@ import os
 
 bind = os.environ.get("STTS_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("STTS_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Threaded workers keep a client's connection open between its requests (HTTP keep-alive),
+# which a sync worker closes after every answer; one request thread per process serves one
+# request at a time, as a sync worker did. A request that outlives the timeout still ends its
+# worker (stts/serving.py).
+worker_class = "gthread"
 threads = int(os.environ.get("STTS_THREADS", 1))
-worker_class = "sync"
-timeout = 30
+timeout = int(os.environ.get("STTS_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
 max_requests = 5000
@@ -42,3 +46,10 @@ def post_fork(server, worker):
 
     install_gunicorn(worker.log)
     connect_worker(server.app.wsgi())
+
+
+def post_worker_init(worker):
+    """Its requests timed: one that outlives ``timeout`` stops the worker's heartbeat."""
+    from stts.serving import install
+
+    install(worker)

@@ -27,7 +27,7 @@ class BaseModel(Model):
 def make_database(app):
     """Build the Peewee database named by the configuration.
 
-    ``DATABASE_POOL_SIZE`` (2 by default: a sync gunicorn worker needs one, see
+    ``DATABASE_POOL_SIZE`` (2 by default: a worker's request thread needs one, see
     docs/deployment.md) keeps that many connections open per process instead of opening one
     per request; a connection given back inside a transaction is rolled back first; 0 opens
     one per request.
