@@ -92,3 +92,34 @@ def test_a_killed_process_loses_no_consultation(app):
     database.connect(reuse_if_open=True)
     assert AuditEvent.select().where(AuditEvent.action == "dossier.viewed").count() == before + 1
     assert verify_chain() == []
+
+
+def test_list_rows_link_where_url_for_does(app, client):
+    """The task inbox and the search results write their rows' addresses from a prefix
+    found once per page: each is exactly the address ``url_for`` builds for that row."""
+    import re
+
+    from flask import url_for
+
+    from stts.models import Task
+    from tests.conftest import HX
+
+    staff, _ = _alpha_dossier()
+    login(client, "stts3.alpha")
+    tasks = client.get("/desk/tasks?state=all", headers=HX).get_data(as_text=True)
+    rows = re.findall(r'<tr id="task-(\d+)".*?</tr>', tasks, re.S)
+    assert len(rows) >= 3
+    results = client.get("/desk/dossiers?state=ACTIVE", headers=HX).get_data(as_text=True)
+    with app.test_request_context():
+        for task_id in rows:
+            task = Task.get_by_id(int(task_id))
+            row = re.search(rf'<tr id="task-{task_id}".*?</tr>', tasks, re.S).group(0)
+            assert f'href="{url_for("desk.task", task_id=task.id)}"' in row
+            if task.dossier.company_id == staff.company_id:
+                assert f'href="{url_for("desk.dossier", dossier_id=task.dossier_id)}"' in row
+            if 'class="button secondary"' in row and "modify" in row:
+                assert f'href="{url_for("desk.modify", dossier_id=task.dossier_id)}"' in row
+        linked = re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', results)
+        assert len(linked) >= 3
+        for href, dossier_id in linked:
+            assert href == url_for("desk.dossier", dossier_id=int(dossier_id))
