@@ -33,9 +33,10 @@ def raise_task(type_: str, dossier, company_id: int, *, details: dict | None = N
                           details=json.dumps(details or {}, sort_keys=True, default=str))
 
 
-# The navigation counts open tasks on every page: only this far ("999+"), one index range
-# of at most this many entries whatever the company's backlog.
-OPEN_TASK_COUNT_LIMIT = 999
+# The navigation counts open tasks on every page: only this far ("99+", as badges do), one
+# index range of at most this many entries whatever the company's backlog. The inbox itself
+# counts its list further (stts.pagination.COUNT_LIMIT).
+OPEN_TASK_COUNT_LIMIT = 99
 
 
 def open_task_count(user) -> int:
@@ -47,7 +48,7 @@ def open_task_count(user) -> int:
 
 
 def open_task_label(count: int) -> str:
-    """``open_task_count`` as shown: the number, or "999+" past the limit."""
+    """``open_task_count`` as shown: the number, or "99+" past the limit."""
     return f"{OPEN_TASK_COUNT_LIMIT}+" if count > OPEN_TASK_COUNT_LIMIT else str(count)
 
 

@@ -526,8 +526,8 @@ def test_inbox_rows_fetch_their_note_form_on_demand(client):
 
 
 def test_the_task_count_stops_at_its_limit(client):
-    """The navigation and the desk home count open tasks on every page: up to 999, then
-    "999+", whatever the backlog (one bounded index range)."""
+    """The navigation and the desk home count open tasks on every page: up to the limit
+    (99), then "99+", whatever the backlog (one bounded index range)."""
     from datetime import date
 
     from stts.services.tasks import OPEN_TASK_COUNT_LIMIT
@@ -541,8 +541,9 @@ def test_the_task_count_stops_at_its_limit(client):
     rows = [{"type": "ADDRESS_CHANGED", "dossier": dossier.id, "company": staff.company_id,
              "due_date": date(2030, 1, 1), "details": "{}"} for _ in range(missing)]
     Task.insert_many(rows).execute()
-    assert 'id="nav-task-count">999<' in client.get("/desk/").get_data(as_text=True)
+    assert f'id="nav-task-count">{OPEN_TASK_COUNT_LIMIT}<' in client.get("/desk/").get_data(
+        as_text=True)
     Task.insert_many(rows[:1]).execute()
     page = client.get("/desk/").get_data(as_text=True)
-    assert 'id="nav-task-count">999+<' in page
-    assert "Open tasks: 999+" in text_of(client.get("/desk/"))
+    assert f'id="nav-task-count">{OPEN_TASK_COUNT_LIMIT}+<' in page
+    assert f"Open tasks: {OPEN_TASK_COUNT_LIMIT}+" in text_of(client.get("/desk/"))
