@@ -109,6 +109,17 @@ def single_client_latency(port: int, path: str, headers: dict, requests: int = 2
             "requests": len(timings)}
 
 
+def answer(port: int, path: str, headers: dict, method: str = "GET",
+           body: str | None = None) -> str:
+    """The body of one answer (what a shape shows, for comparing its work across sizes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        return connection.getresponse().read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
 def timed_download(port: int, path: str, headers: dict) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     started = time.perf_counter()

@@ -194,7 +194,10 @@ def measure(database: str, size: int, shapes_count: int, requests: int, seed: in
             latency = harness.single_client_latency(
                 port, shape["path"], headers_of(shape), requests, warm_up=WARM_UP,
                 method=shape.get("method", "GET"), body=shape.get("body"))
-            result["shapes"].append({**shape, **latency, "headers": None})
+            shown = harness.answer(port, shape["path"], headers_of(shape),
+                                   shape.get("method", "GET"), shape.get("body"))
+            result["shapes"].append({**shape, **latency, "headers": None,
+                                     "rows": table_rows(shown)})
             if index % 60 == 59:  # the machine's speed drifts: hello again now and then
                 hellos.append(harness.single_client_latency(hello_port, "/hello", {},
                                                             requests * 5))
@@ -255,8 +258,16 @@ def plot(results: list[dict]) -> None:
     plt.close(figure)
 
 
+def table_rows(page: str) -> int:
+    """How many table rows an answer shows (its header rows included): the work a shape's
+    page does besides finding them. A shape that shows 3 rows at 10k and 25 at 1M does
+    more at 1M whatever the data's size."""
+    return len(re.findall(r"<tr[\s>]", page))
+
+
 def flatness(results: list[dict]) -> list[dict]:
-    """Per shape and database, p50 at the biggest size over p50 at the smallest."""
+    """Per shape and database, p50 at the biggest size over p50 at the smallest, with the
+    table rows each showed (``same_rows``: the same work besides finding them)."""
     rows = []
     for database in sorted({r["database"] for r in results}):
         runs = sorted((r for r in results if r["database"] == database),
@@ -266,8 +277,12 @@ def flatness(results: list[dict]) -> list[dict]:
         small = {s["name"]: s for s in runs[0]["shapes"]}
         for shape in runs[-1]["shapes"]:
             if shape["name"] in small:
+                before = small[shape["name"]]
                 rows.append({"database": database, "name": shape["name"],
-                             "ratio": round(shape["p50_ms"] / small[shape["name"]]["p50_ms"], 2)})
+                             "ratio": round(shape["p50_ms"] / before["p50_ms"], 2),
+                             "rows": (before.get("rows"), shape.get("rows")),
+                             "same_rows": before.get("rows") is not None
+                             and before.get("rows") == shape.get("rows")})
     return sorted(rows, key=lambda r: -r["ratio"])
 
 
@@ -286,7 +301,8 @@ def report(results: list[dict]) -> None:
             print(f"    {shape['p95_ms']:6.1f} ms p95  {shape['p50_ms']:6.1f} ms p50  "
                   f"{shape['name']}{ratio}")
     for row in flatness(results)[:10]:
-        print(f"  p50 big/small {row['ratio']:.2f}  {row['database']}  {row['name']}")
+        print(f"  p50 big/small {row['ratio']:.2f}  {row['database']}  {row['name']}  "
+              f"table rows {_rows_shown(row)}")
 
 
 def markdown(results: list[dict]) -> str:
@@ -318,10 +334,23 @@ def markdown(results: list[dict]) -> str:
                          f"| `{shape['name']}` | {plan} |")
     flat = flatness(results)
     if flat:
-        lines += ["", "| p50 biggest / smallest size | database | shape |", "|---|---|---|"]
-        lines += [f"| {row['ratio']} | {row['database']} | `{row['name']}` |"
-                  for row in flat[:10]]
+        lines += ["", "| database | shapes with p50 at the biggest size ≤ 1.3 × the smallest "
+                  "| of them, those that show the same table rows at both sizes |", "|---|---|---|"]
+        for database in sorted({row["database"] for row in flat}):
+            rows = [row for row in flat if row["database"] == database]
+            same = [row for row in rows if row["same_rows"]]
+            lines.append(f"| {database} | {sum(r['ratio'] <= 1.3 for r in rows)} of {len(rows)} "
+                         f"| {sum(r['ratio'] <= 1.3 for r in same)} of {len(same)} |")
+        lines += ["", "| p50 biggest / smallest size | database | table rows shown (smallest → "
+                  "biggest) | shape |", "|---|---|---|---|"]
+        lines += [f"| {row['ratio']} | {row['database']} | {_rows_shown(row)} "
+                  f"| `{row['name']}` |" for row in flat[:10]]
     return "\n".join(lines)
+
+
+def _rows_shown(row: dict) -> str:
+    small, big = row["rows"]
+    return "" if small is None else f"{small} → {big}"
 
 
 def _plan_summary(statement: dict) -> str:
