@@ -547,3 +547,28 @@ def test_the_task_count_stops_at_its_limit(client):
     page = client.get("/desk/").get_data(as_text=True)
     assert f'id="nav-task-count">{OPEN_TASK_COUNT_LIMIT}+<' in page
     assert f"Open tasks: {OPEN_TASK_COUNT_LIMIT}+" in text_of(client.get("/desk/"))
+
+
+@pytest.mark.parametrize(("language", "opened", "done", "filter_option"), [
+    ("fr", "Ouverte", "Traitée", "Ouvertes"), ("nl", "Open", "Behandeld", "Open"),
+    ("de", "Offen", "Bearbeitet", "Offen"), ("en", "Open", "Processed", "Open")])
+def test_a_task_says_its_own_state_while_the_filter_speaks_of_tasks(client, language, opened,
+                                                                    done, filter_option):
+    """One task's state is written for one task (French: "Ouverte", "Traitée"), while the
+    inbox's state filter keeps the plural of the list ("Ouvertes")."""
+    _login(client, "stts3.alpha")
+    client.post("/language", data={"language": language, "next": "/home"})
+    from datetime import date
+
+    staff = User.get(User.username == "stts3.alpha")
+    dossier = Dossier.select().where(Dossier.company == staff.company_id).first()
+    task = Task.create(type="ADDRESS_CHANGED", dossier=dossier.id, company=staff.company_id,
+                       due_date=date(2020, 1, 1), details="{}")
+    inbox = client.get("/desk/tasks").get_data(as_text=True)
+    row = re.search(rf'<tr id="task-{task.id}".*?</tr>', inbox, re.S).group(0)
+    assert re.search(rf"<td>{opened}</td>", row), row
+    assert re.search(rf'<option[^>]*value="OPEN"[^>]*>{filter_option}</option>', inbox)
+    assert f"<dd>{opened}</dd>" in client.get(f"/desk/tasks/{task.id}").get_data(as_text=True)
+    answer = client.post(f"/desk/tasks/{task.id}/process", headers=HX,
+                         data={f"task{task.id}-note": "Done."}).get_data(as_text=True)
+    assert f"<td>{done} " in answer, answer[:2000]

@@ -342,3 +342,17 @@ def test_each_refused_message_shows_the_line_where_it_starts(app, login_as):
     page = client.get(f"/desk/xml/batches/{batch.id}").get_data(as_text=True)
     refusals = page[page.index('id="batch-refusals"'):]
     assert f"<td>{row.seq}</td><td>{expected}</td><td>ln-2</td>" in refusals
+
+
+def test_batch_counts_are_headed_as_counts_of_messages(app, login_as):
+    """A batch's counts are headed for the messages they count (French: "Traités",
+    "Acceptés", "Rejetés"), not with a single item's state."""
+    enable_xml()
+    client = login_as("lm.alpha")
+    client.post("/language", data={"language": "fr", "next": "/home"})
+    batch = _send(client, batch_xml(request_msg("h-1", 27)))
+    status = client.get(f"/desk/xml/batches/{batch.id}", headers=HX).get_data(as_text=True)
+    for heading in ("Traités", "Acceptés", "Rejetés"):
+        assert f"{heading}</" in status, heading
+    listing = client.get("/desk/xml").get_data(as_text=True)
+    assert '<th scope="col">Acceptés</th><th scope="col">Rejetés</th>' in listing
