@@ -4,11 +4,13 @@ import os
 
 bind = os.environ.get("STTS_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("STTS_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-# Threaded workers keep a client's connection open between its requests (HTTP keep-alive),
-# which a sync worker closes after every answer; one request thread per process serves one
-# request at a time, as a sync worker did. A request that outlives the timeout still ends its
-# worker (stts/serving.py).
-worker_class = "gthread"
+# Sync workers: a worker takes a new connection only when it is free, so concurrent clients
+# spread over the idle workers. Threaded workers (STTS_THREADS=n above 1) keep connections
+# open between requests, which saves about half a millisecond a request for one client, but
+# a kept connection waits for its own worker while others idle: under 30 concurrent clients
+# the p95 rose from 0.18 to 0.57 s (docs/performance.md). Either way, a request that outlives
+# the timeout ends its worker (stts/serving.py).
+worker_class = "sync"
 threads = int(os.environ.get("STTS_THREADS", 1))
 timeout = int(os.environ.get("STTS_TIMEOUT", 30))
 graceful_timeout = 20

@@ -1,16 +1,14 @@
 """How a gunicorn worker serves the app (gunicorn.conf.py): its heartbeat follows its requests.
 
-The workers are gunicorn's threaded workers (``gthread``): their main thread keeps idle
-connections open between requests (HTTP keep-alive: a browser's next htmx request, or a
-proxy's, does not open a new connection and pays no handshake) while a thread runs the
-request. A sync worker closed the connection after every answer.
-
-A threaded worker's main thread tells the master it is alive once a second whatever its
-request threads do, so the master's timeout would no longer end a request that never
-finishes, as it ends a sync worker's. ``RequestClock`` keeps the start of each request in
-progress (until its answer is written, a streamed one included) and ``beat`` stamps the
+With ``STTS_THREADS`` above 1, gunicorn runs threaded workers (``gthread``): their main
+thread keeps idle connections open between requests (HTTP keep-alive) while request threads
+run the requests. Such a worker's main thread tells the master it is alive once a second
+whatever its request threads do, so the master's timeout would no longer end a request that
+never finishes, as it ends a sync worker's. ``RequestClock`` keeps the start of each request
+in progress (until its answer is written, a streamed one included) and ``beat`` stamps the
 worker's heartbeat with the start of the oldest one: a request that runs longer than the
-timeout stops the heartbeat, and the master ends the worker as it ended a sync worker.
+timeout stops the heartbeat, and the master ends the worker as it ends a sync worker. A sync
+worker beats only between requests, when none is in progress: the stamp is then the time.
 """
 from __future__ import annotations
 
