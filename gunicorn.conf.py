@@ -8,7 +8,7 @@ workers = int(os.environ.get("STTS_WORKERS", multiprocessing.cpu_count() * 2 + 1
 # spread over the idle workers. Threaded workers (STTS_THREADS=n above 1) keep connections
 # open between requests, which saves about half a millisecond a request for one client, but
 # a kept connection waits for its own worker while others idle: under 30 concurrent clients
-# the p95 rose from 0.18 to 0.57 s (docs/performance.md). Either way, a request that outlives
+# the p95 rose from 0.27 to 0.78 s (docs/performance.md). Either way, a request that outlives
 # the timeout ends its worker (stts/serving.py).
 worker_class = "sync"
 threads = int(os.environ.get("STTS_THREADS", 1))
