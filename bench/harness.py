@@ -88,8 +88,9 @@ def wrk_throughput(port: int, path: str, headers: dict, seconds: int = 8,
 
 def single_client_latency(port: int, path: str, headers: dict, requests: int = 200,
                           method: str = "GET", warm_up: int = 10,
-                          body: str | None = None) -> dict:
-    """p50/p95 in milliseconds for one client sending requests one after the other."""
+                          body: str | None = None, shown=None) -> dict:
+    """p50/p95 in milliseconds for one client sending requests one after the other.
+    ``shown(answer)``, when given, reads the last answer's text into ``"shown"``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     timings = []
     for index in range(requests + warm_up):
@@ -104,20 +105,12 @@ def single_client_latency(port: int, path: str, headers: dict, requests: int = 2
             timings.append(elapsed)
     connection.close()
     timings.sort()
-    return {"p50_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
-            "requests": len(timings)}
-
-
-def answer(port: int, path: str, headers: dict, method: str = "GET",
-           body: str | None = None) -> str:
-    """The body of one answer (what a shape shows, for comparing its work across sizes)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        return connection.getresponse().read().decode("utf-8", "replace")
-    finally:
-        connection.close()
+    measured = {"p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+                "requests": len(timings)}
+    if shown is not None:
+        measured["shown"] = shown(answer.decode("utf-8", "replace"))
+    return measured
 
 
 def timed_download(port: int, path: str, headers: dict) -> dict:

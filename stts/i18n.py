@@ -63,11 +63,12 @@ def init_app(app) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["date"] = format_day
     # Templates translate through the request's catalogue, found once per request and locale
-    # (flask-babel's own callables look it up again for every message).
+    # (flask-babel's own callables look it up again for every message), with the functions
+    # Python code uses; Jinja puts in the values itself (and counts for the plural forms).
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
+        gettext=gettext,
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
+        pgettext=pgettext,
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
@@ -164,9 +165,10 @@ def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
 
 
 def _translations():
-    """The request's catalogue, for the templates' messages: straight from the domain,
-    without ``get_domain``'s context proxies. Outside an application context (a script,
-    a message raised before the app exists) messages stay as written, as flask-babel's."""
+    """The request's catalogue, for every message (templates, Python code, lazy labels):
+    straight from the domain, without ``get_domain``'s context proxies. Outside an
+    application context (a script, a message raised before the app exists) messages stay
+    as written, as flask-babel's."""
     if _cv_app.get(None) is None:
         return _UNTRANSLATED
     return babel.domain_instance.get_translations()
