@@ -19,6 +19,8 @@ CATEGORY_LABELS = {
     "LARYNGECTOMY": _l("Laryngectomy"),
     "WAR_BLIND": _l("Military war-blind"),
 }
+ALL_CATEGORIES = lazy_pgettext("all categories", "All")
+"""The category filters' "any category" (French writes it feminine: "Toutes")."""
 STATE_LABELS = {
     "INCOMPLETE": _l("Incomplete"),
     "SUBMITTED": _l("Submitted"),

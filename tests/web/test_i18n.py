@@ -363,3 +363,28 @@ def test_messages_outside_an_application_are_left_as_written():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "Cancel Save 2 users changed."
+
+
+@pytest.mark.parametrize(("language", "categories", "states", "tasks"), [
+    ("fr", "Toutes", "Tous", "Toutes"), ("nl", "Alle", "Alle", "Alle"),
+    ("de", "Alle", "Alle", "Alle"), ("en", "All", "All", "All")])
+def test_every_all_option_agrees_with_what_it_lists(app, language, categories, states, tasks):
+    """French writes "all" in the gender of what the filter lists: "Toutes" (les catégories,
+    les tâches), "Tous" (les états, les types, les opérateurs). Every select of the product
+    whose first choice stands for "any" is checked, not one page."""
+    from stts.blueprints.backoffice.forms import ReviewFilterForm
+    from stts.blueprints.desk.forms import SearchForm, TaskFilterForm
+    from stts.blueprints.stats.forms import StatsFilterForm
+
+    def option(field, value=""):
+        return str(dict(field.choices)[value])
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        search, inbox = SearchForm(), TaskFilterForm()
+        assert option(search.category) == categories
+        assert option(search.state) == states
+        assert option(inbox.type) == states
+        assert option(inbox.state, "ALL") == tasks
+        assert option(StatsFilterForm().category) == categories
+        assert option(StatsFilterForm().service) == states
+        assert option(ReviewFilterForm().category) == categories

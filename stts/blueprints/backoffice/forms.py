@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from stts.forms import CHOOSE, Form
 from stts.i18n import lazy_gettext as _l
-from stts.labels import ACCESS_STATUS_LABELS, CATEGORY_LABELS
+from stts.labels import ACCESS_STATUS_LABELS, ALL_CATEGORIES, CATEGORY_LABELS
 from stts.services import parse_id
 from stts.services.review import AGE_FILTERS, REASON_MAX
 
@@ -24,7 +24,7 @@ class ReviewFilterForm(Form):
 
     operator = SelectField(_l("Operator"), validators=[Optional()], coerce=str)
     category = SelectField(_l("Category"), validators=[Optional()],
-                           choices=[("", _l("All"))] + list(CATEGORY_LABELS.items()))
+                           choices=[("", ALL_CATEGORIES)] + list(CATEGORY_LABELS.items()))
     age = SelectField(_l("Waiting for"), validators=[Optional()], choices=[
         ("", _l("Any time"))] + [(str(d), _l("more than %(num)s days", num=d))
                                  for d in AGE_FILTERS])

@@ -12,8 +12,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from stts.forms import CHOOSE, Form, MoneyField, identifier
 from stts.i18n import lazy_gettext as _l
+from stts.i18n import lazy_pgettext
 from stts.identifiers import clean_national_number, clean_phone_number
 from stts.labels import (
+    ALL_CATEGORIES,
     CATEGORY_LABELS,
     CEASE_REASON_LABELS,
     SERVICE_LABELS,
@@ -134,7 +136,7 @@ class SearchForm(Form):
                                   render_kw={"type": "search", "autocomplete": "off"})
     state = SelectField(_l("State"), choices=_choices(STATE_LABELS, _l("All")),
                         validators=[Optional()])
-    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, _l("All")),
+    category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS, ALL_CATEGORIES),
                            validators=[Optional()])
     created_from = DateField(_l("Created from"), validators=[Optional()])
     created_to = DateField(_l("Created until"), validators=[Optional()])
@@ -160,7 +162,7 @@ class TaskFilterForm(Form):
         ("", _l("Any date")), ("overdue", _l("Overdue")), ("today", _l("Due today or earlier")),
         ("week", _l("Due within a week"))])
     state = SelectField(_l("State"), validators=[Optional()], choices=[
-        ("OPEN", _l("Open")), ("DONE", _l("Processed")), ("ALL", _l("All"))])
+        ("OPEN", _l("Open")), ("DONE", _l("Processed")), ("ALL", lazy_pgettext("all tasks", "All"))])
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 

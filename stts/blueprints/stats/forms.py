@@ -6,7 +6,7 @@ from wtforms import Form, SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
 from stts.i18n import lazy_gettext as _l
-from stts.labels import CATEGORY_LABELS, SERVICE_LABELS
+from stts.labels import ALL_CATEGORIES, CATEGORY_LABELS, SERVICE_LABELS
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MONTH_ATTRS = {"type": "month", "placeholder": "2026-01", "inputmode": "numeric",
@@ -37,7 +37,7 @@ class StatsFilterForm(Form):
                         render_kw=MONTH_ATTRS)
     end = StringField(_l("To (month)"), validators=[Optional(), _month], render_kw=MONTH_ATTRS)
     category = SelectField(_l("Category"), validators=[Optional()],
-                           choices=[("", _l("All"))] + list(CATEGORY_LABELS.items()))
+                           choices=[("", ALL_CATEGORIES)] + list(CATEGORY_LABELS.items()))
     service = SelectField(_l("Service"), validators=[Optional()],
                           choices=[("", _l("All"))] + list(SERVICE_LABELS.items()))
     operator = SelectField(_l("Operator"), validators=[Optional()], coerce=str,
