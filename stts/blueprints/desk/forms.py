@@ -162,7 +162,8 @@ class TaskFilterForm(Form):
         ("", _l("Any date")), ("overdue", _l("Overdue")), ("today", _l("Due today or earlier")),
         ("week", _l("Due within a week"))])
     state = SelectField(_l("State"), validators=[Optional()], choices=[
-        ("OPEN", _l("Open")), ("DONE", _l("Processed")), ("ALL", lazy_pgettext("all tasks", "All"))])
+        ("OPEN", _l("Open")), ("DONE", _l("Processed")),
+        ("ALL", lazy_pgettext("all tasks", "All"))])
     page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 
