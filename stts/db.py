@@ -110,6 +110,23 @@ def write_transaction():
     return database.atomic()
 
 
+# The checks that read a total and then add to it (a storage quota): one lock space each.
+SERIALIZED = {"portal-uploads": 1, "xml-storage": 2}
+
+
+@contextmanager
+def serialized(name: str, key: int = 0):
+    """A write transaction that runs alone among those of the same ``name`` and ``key``, so
+    that what it reads (a quota's total) cannot change before it writes. SQLite: every write
+    transaction begins IMMEDIATE and so already runs alone. PostgreSQL: a transaction-scoped
+    advisory lock on (``name``'s number, ``key``), released by the commit or the rollback."""
+    with write_transaction():
+        if not is_sqlite():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)",
+                                 (SERIALIZED[name], key))
+        yield
+
+
 def init_app(app) -> None:
     app.extensions["stts_database"] = make_database(app)
     database.initialize(app.extensions["stts_database"])

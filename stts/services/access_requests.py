@@ -15,7 +15,7 @@ from datetime import UTC, timedelta
 from flask import current_app
 from peewee import fn
 
-from stts.db import database, utcnow, write_transaction
+from stts.db import database, serialized, utcnow, write_transaction
 from stts.i18n import lazy_gettext as _l
 from stts.models import Company, User
 from stts.models.portal import (
@@ -188,34 +188,47 @@ def save_draft_step(draft: AccessRequestDraft, step: str, raw: dict, clean: dict
         clean = {**clean, **facts, "company_name": facts["known_name"] or clean["company_name"]}
         if not facts["has_manager"]:
             data["clean"].pop("replace", None)
-    if step == "signer":
-        clean = dict(clean)
-        if clean["active"] == "no":
-            if upload is not None and upload.filename:
-                new_file, gazette_bytes = store_gazette(upload, draft=draft, address=address)
-                _remove_upload(gazette_file)
-                gazette_file = new_file
-            if not gazette_file:
-                raise ServiceError(_l("Attach the copy of the Official Gazette publication "
-                                      "(PDF)."), field="gazette")
-        else:
-            _remove_upload(gazette_file)
-            gazette_file, gazette_bytes = None, 0
+    if step != "signer":
+        with write_transaction():
+            _record_step(draft, step, data, raw, clean, gazette_file, gazette_bytes, address)
+        return
+    clean = dict(clean)
+    stored = replaced = None
+    try:
+        # The file is stored and the draft that counts it saved in one transaction, alone
+        # among the portal's uploads: two uploads at once cannot both fit in the quota's
+        # last megabytes.
+        with serialized("portal-uploads"):
+            if clean["active"] == "no":
+                if upload is not None and upload.filename:
+                    stored, gazette_bytes = store_gazette(upload, draft=draft, address=address)
+                    replaced, gazette_file = gazette_file, stored
+                if not gazette_file:
+                    raise ServiceError(_l("Attach the copy of the Official Gazette "
+                                          "publication (PDF)."), field="gazette")
+            else:
+                replaced, gazette_file, gazette_bytes = gazette_file, None, 0
+            _record_step(draft, step, data, raw, clean, gazette_file, gazette_bytes, address)
+    except BaseException:
+        _remove_upload(stored)  # the draft does not name it
+        raise
+    _remove_upload(replaced)  # once the saved draft no longer names it
+
+
+def _record_step(draft, step, data, raw, clean, gazette_file, gazette_bytes, address) -> None:
     data["raw"][step] = raw
     data["clean"][step] = clean
     changes = {"data": json.dumps(data), "gazette_file": gazette_file,
                "gazette_bytes": gazette_bytes, "updated_at": utcnow()}
     if gazette_file != draft.gazette_file and gazette_file and address:
         changes["address"] = address[:64]  # the quota counts a file against who sent it
-    with database.atomic():
-        AccessRequestDraft.update(**changes).where(
-            AccessRequestDraft.key == draft.key).execute()
-        draft.data, draft.gazette_file, draft.gazette_bytes = (
-            changes["data"], gazette_file, gazette_bytes)
-        draft.address = changes.get("address", draft.address)
-        record_event("access_request.step_saved", actor=None, address=address,
-                     object_type="access_request", step=step,
-                     company_id=(clean.get("company_id") if step == "company" else None))
+    AccessRequestDraft.update(**changes).where(AccessRequestDraft.key == draft.key).execute()
+    draft.data, draft.gazette_file, draft.gazette_bytes = (
+        changes["data"], gazette_file, gazette_bytes)
+    draft.address = changes.get("address", draft.address)
+    record_event("access_request.step_saved", actor=None, address=address,
+                 object_type="access_request", step=step,
+                 company_id=(clean.get("company_id") if step == "company" else None))
 
 
 # ---------------------------------------------------------------- the Gazette copy

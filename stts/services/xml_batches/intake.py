@@ -6,7 +6,7 @@ import secrets
 
 from peewee import fn
 
-from stts.db import database, utcnow
+from stts.db import serialized, utcnow
 from stts.i18n import lazy_gettext as _l
 from stts.models import XmlBatch, XmlMessageResult
 from stts.models.xml import FINISHED_STATES
@@ -78,7 +78,23 @@ def receive_batch(stream, *, user=None, account=None, language: str | None = Non
         os.unlink(file_path(name))
         raise BatchRefused(_l("The file is empty."), code="empty")
     quota = setting("XML_COMPANY_QUOTA_BYTES")
-    if stored_bytes(company_id) + size > quota:
+    # The company's total is read and the batch that adds to it created in one transaction,
+    # alone among the company's uploads: two batches at once cannot both fit in its last
+    # megabytes.
+    with serialized("xml-storage", company_id):
+        full = stored_bytes(company_id) + size > quota
+        if not full:
+            batch = XmlBatch.create(
+                company=company_id, sender=user.id if user is not None else None,
+                technical_account=account.id if account is not None else None,
+                sender_name=(user.username if user is not None else f"api:{account.name}")[:120],
+                language=(user.language if user is not None else language) or "fr",
+                remote_addr=(address or "")[:45] or None, file_name=name, file_size=size,
+                created_at=utcnow(), updated_at=utcnow())
+            record_event("xml.batch_received", actor=user, address=address,
+                         company_id=company_id, object_type="xml_batch", object_id=batch.id,
+                         size=size, technical_account=getattr(account, "id", None))
+    if full:
         os.unlink(file_path(name))
         record_event("xml.batch_refused", actor=user, address=address, company_id=company_id,
                      object_type="xml_batch", result="refused", reason="quota_exceeded",
@@ -89,17 +105,6 @@ def receive_batch(stream, *, user=None, account=None, language: str | None = Non
                "again once earlier batches are processed or their responses have expired.",
                mb=quota // (1024 * 1024), days=setting("XML_RESPONSE_RETENTION_DAYS")),
             code="quota_exceeded")
-    with database.atomic():
-        batch = XmlBatch.create(
-            company=company_id, sender=user.id if user is not None else None,
-            technical_account=account.id if account is not None else None,
-            sender_name=(user.username if user is not None else f"api:{account.name}")[:120],
-            language=(user.language if user is not None else language) or "fr",
-            remote_addr=(address or "")[:45] or None, file_name=name, file_size=size,
-            created_at=utcnow(), updated_at=utcnow())
-        record_event("xml.batch_received", actor=user, address=address, company_id=company_id,
-                     object_type="xml_batch", object_id=batch.id, size=size,
-                     technical_account=getattr(account, "id", None))
     if enqueue:
         worker.enqueue("xml.process_batch", batch.id)
     return XmlBatch.get_by_id(batch.id)
