@@ -167,8 +167,8 @@ def measure(database: str = "sqlite", messages: int = 20_000, idle_rounds: int =
         env = {**os.environ, **db_env, "STTS_INSTANCE_PATH": str(workdir / "instance"),
                "STTS_SESSION_COOKIE_SECURE": "false", "STTS_SECRET_KEY": "fairness",
                "STTS_AUDIT_HMAC_KEY": "fairness", "STTS_AUDIT_CHAIN_KEY": "fairness",
-               "STTS_HUEY_IMMEDIATE": "false", "STTS_RATELIMIT_PUBLIC_POST": "100000 per minute",
-               "STTS_RATELIMIT_PUBLIC_GET": "100000 per minute", "PYTHONPATH": str(ROOT)}
+               "STTS_HUEY_IMMEDIATE": "false", **harness.ONE_ADDRESS_LIMITS,
+               "PYTHONPATH": str(ROOT)}
         env.pop("STTS_TEST_DATABASE_URL", None)
         try:
             return _measure(env, workdir, database, messages, idle_rounds, loaded_rounds)

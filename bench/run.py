@@ -113,7 +113,7 @@ def endpoints(sample: dict) -> list[dict]:
 def run_one(database: str, size: int, seconds: int) -> dict:
     from bench.generate import BENCH_PASSWORD
 
-    env = app_env(database, size)
+    env = {**app_env(database, size), **harness.ONE_ADDRESS_LIMITS}
     _migrate(env)
     sample = _sample_ids(env)
     result = {"database": database, "dossiers": size, "measured_at": time.strftime("%Y-%m-%d %H:%M"),

@@ -246,6 +246,10 @@ def plot(results: list[dict]) -> None:
     axis.axhline(15, color="grey", linestyle=":", linewidth=0.8)
     axis.set_xlabel("query shapes, sorted by p95")
     axis.set_yscale("log")
+    low, high = axis.get_ylim()
+    ticks = [t for t in (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100) if low <= t <= high]
+    axis.set_yticks(ticks, [str(tick) for tick in ticks])
+    axis.minorticks_off()
     axis.set_ylabel("single-client p95 (ms, log scale)")
     axis.set_title("p95 per query shape (fixed seed, 240 shapes), worst on the right; dashed: 10 and 15 ms")
     axis.grid(True, alpha=0.3)
