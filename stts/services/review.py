@@ -54,7 +54,7 @@ def review_queue(*, company_id: int | None = None, category: str | None = None,
                                                  *_queue_conditions(names)),
         values, page, PAGE_SIZE, (Dossier.created_at, Dossier.id), lambda in_page: (
             Dossier.select(Dossier, Beneficiary, Company)
-            .join(Beneficiary).switch(Dossier).join(Company).where(in_page)))
+            .join(Beneficiary).switch(Dossier).join(Company).where(in_page)), count_first=True)
 
 
 def _queue_conditions(names):

@@ -74,7 +74,7 @@ def list_tasks(user, *, type_: str | None = None, due: str | None = None,
             # The row shows the dossier's number and the person's name: only those columns.
             Task.select(Task, Dossier.id, Dossier.company, Dossier.state, Beneficiary.last_name,
                         Beneficiary.first_name).join(Dossier).join(Beneficiary)
-            .where(in_page)))
+            .where(in_page)), count_first=True)
 
 
 def _task_conditions(names):

@@ -173,8 +173,10 @@ def test_the_first_name_copy_follows_the_person(app, many):
 
 
 def test_a_first_page_that_is_not_full_is_not_counted(app, many, monkeypatch):
-    """A search with few matches walks its index once: the short first page is the list."""
-    from stts.db import database
+    """SQLite: a search with few matches walks its index once, the short first page is the
+    list. PostgreSQL (a generic plan cannot know the matches are few): the count first, then
+    the few matches read and sorted; a search that matches nothing is the count alone."""
+    from stts.db import database, is_sqlite
 
     staff = User.get(User.username == "stts3.alpha")
     seen = []
@@ -189,7 +191,14 @@ def test_a_first_page_that_is_not_full_is_not_counted(app, many, monkeypatch):
         monkeypatch.setattr(database.obj, "execute_sql", catching)
         few = search_dossiers(staff, {"name": "quire a", "state": "REVIEW"})
         assert few.exact and few.total == len(few.rows) < 25
-        assert len(seen) == 1 and "COUNT" not in seen[0].upper()
+        if is_sqlite():
+            assert len(seen) == 1 and "COUNT" not in seen[0].upper()
+        else:
+            assert len(seen) == 2 and "COUNT" in seen[0].upper() and "COUNT" not in seen[1]
+            seen.clear()
+            none = search_dossiers(staff, {"name": "quire a", "state": "CLOSED"})
+            assert none.rows == [] and none.total == 0
+            assert len(seen) == 1 and "COUNT" in seen[0].upper()
         seen.clear()
         full = search_dossiers(staff, {})
         assert len(full.rows) == 25 and len(seen) == 2

@@ -208,7 +208,7 @@ def search_dossiers(user, filters: dict, page: int = 1, cursor=None) -> Page:
         values, page, PAGE_SIZE, _order(names), lambda in_page: (
             Dossier.select(*RESULT_COLUMNS).join(Beneficiary).where(in_page).dicts()),
         cursor=cursor, key_of=lambda row: row["id"],
-        scope=lambda: Dossier.company == fastsql.Param("company"))
+        scope=lambda: Dossier.company == fastsql.Param("company"), count_first=True)
 
 
 EXPORT_COLUMNS = (Dossier.id, Beneficiary.national_number, Beneficiary.last_name,
