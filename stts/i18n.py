@@ -133,7 +133,7 @@ def _settings(locale: str | None):
 
 
 def _day_settings():
-    return _per_locale("day_settings",
+    return per_locale("day_settings",
                        lambda locale: (str(locale), _zone(str(get_timezone()))))
 
 
@@ -184,10 +184,10 @@ class _RequestDomain(Domain):
     every message, through several context proxies and the locale's name built again."""
 
     def get_translations(self):
-        return _per_locale("translations", lambda locale: Domain.get_translations(self))
+        return per_locale("translations", lambda locale: Domain.get_translations(self))
 
 
-def _per_locale(name: str, build):
+def per_locale(name: str, build):
     """``build(locale)`` once per request and locale, kept on ``g``. flask-babel's lookups
     cross several context proxies on every call, and a list calls them for every row.
     flask-babel keeps the locale on its namespace of ``g`` until it changes (``force_locale``

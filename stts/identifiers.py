@@ -132,14 +132,9 @@ def format_phone_number(number: str) -> str:
     """A stored number (E.164, see ``clean_phone_number``) written for reading: +32 470 12 34 56.
     Cached per process (about 100 bytes a number): lists show the same numbers again and
     again, and formatting costs ~0.1 ms."""
-    if number.startswith("+32") and number[3:].isascii() and number[3:].isdigit():
-        # What clean_phone_number stores: no need to parse it again.
-        parsed = phonenumbers.PhoneNumber(country_code=32, national_number=int(number[3:]))
-    else:
-        try:
-            parsed = phonenumbers.parse(number, "BE")
-        except phonenumbers.NumberParseException:
-            return number
+    parsed = _stored_phone_number(number)
+    if parsed is None:
+        return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
@@ -149,12 +144,24 @@ def format_phone_for_spreadsheet(number: str | None) -> str:
     if not number:
         return ""
     if number.startswith("+32"):
-        try:
-            parsed = phonenumbers.parse(number, "BE")
-        except phonenumbers.NumberParseException:
+        parsed = _stored_phone_number(number)
+        if parsed is None:
             return number
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return format_phone_number(number)
+
+
+def _stored_phone_number(number: str):
+    """A stored number as phonenumbers' object (None: not a number). What
+    ``clean_phone_number`` stores for Belgium (+32 and digits) needs no parsing again: an
+    export of 16,000 rows parsed every one (40 µs each)."""
+    digits = number[3:]
+    if number.startswith("+32") and digits.isascii() and digits.isdigit() and digits[0] != "0":
+        return phonenumbers.PhoneNumber(country_code=32, national_number=int(digits))
+    try:
+        return phonenumbers.parse(number, "BE")
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def national_number(born: date, serial: int) -> str:

@@ -5,9 +5,7 @@ import functools
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import get_locale
-
-from stts.i18n import LANGUAGE_NAMES, format_day, format_money, lazy_pgettext
+from stts.i18n import LANGUAGE_NAMES, format_day, format_money, lazy_pgettext, per_locale
 from stts.i18n import lazy_gettext as _l
 from stts.identifiers import format_phone_number
 
@@ -289,8 +287,12 @@ VALUE_TABLES = {
 def label_context() -> dict:
     """The label tables for templates, in the request's language. A lazy string looks itself
     up in the catalogue each time it is shown (25 rows, several labels each): the tables are
-    translated once per language and process instead."""
-    return _translated_tables(str(get_locale()))
+    translated once per language and process instead, and found once per request (a CSV
+    export reads them for every cell of 16,000 rows)."""
+    return per_locale("label_tables", lambda locale: _translated_tables(str(locale)))
+
+
+_TABLE_NAMES = {id(table): name for name, table in LABEL_TABLES.items()}
 
 
 class Labels(dict):
@@ -312,8 +314,7 @@ def label(table: dict, code) -> str:
     (a request's, or the one ``force_locale`` chose for a mail); an unknown code as itself."""
     if code is None:
         return ""
-    name = next(key for key, value in LABEL_TABLES.items() if value is table)
-    return label_context()[name][code]
+    return label_context()[_TABLE_NAMES[id(table)]][code]
 
 
 def show_value(name: str, value) -> str:

@@ -98,3 +98,30 @@ def test_formatting_a_stored_number_skips_parsing_but_reads_the_same(number):
                                           phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     assert format_phone_number(number) == expected
     assert format_phone_number("not a number") == "not a number"
+
+
+def test_both_formats_of_a_stored_number_read_what_parsing_reads():
+    """Reading and spreadsheet formats skip parsing a stored Belgian number: for 2,000
+    random numbers of every length a Belgian number can have (and some it cannot), each
+    format is what phonenumbers gives after parsing."""
+    import random
+
+    import phonenumbers
+
+    from stts.identifiers import format_phone_for_spreadsheet, format_phone_number
+
+    rng = random.Random(3)
+    numbers = ["+32" + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 11)))
+               for _ in range(2000)]
+    for number in numbers + ["+33612345678", "+1 202 555 0100"]:
+        parsed = phonenumbers.parse(number, "BE")
+        assert format_phone_number(number) == phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL), number
+        spreadsheet = format_phone_for_spreadsheet(number)
+        if number.startswith("+32"):
+            assert spreadsheet == phonenumbers.format_number(
+                parsed, phonenumbers.PhoneNumberFormat.NATIONAL), number
+        else:
+            assert spreadsheet == format_phone_number(number)
+    assert format_phone_for_spreadsheet(None) == format_phone_for_spreadsheet("") == ""
+    assert format_phone_for_spreadsheet("+32abc") == "+32abc"
