@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import __exception_wrapper__ as peewee_exceptions
 from playhouse.db_url import parse as parse_db_url
 from playhouse.migrations import Runner
 
@@ -22,6 +25,44 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+
+class _PromptWriter:
+    """SQLite: a write transaction waits for the write lock by trying again every few
+    milliseconds. SQLite's own busy handler sleeps longer and longer between its tries (up
+    to 100 ms), so a web request waiting behind the job worker's group of XML messages
+    missed the 20 ms pause the worker leaves between groups (XML_GROUP_PAUSE) again and
+    again, and a login under a batch took twice its time. Every other statement keeps the
+    busy handler (readers never wait in WAL mode; a transaction that began holds the lock)."""
+
+    STEP_LIMIT = 0.004  # seconds between two tries at most
+
+    def begin(self, lock_type=None):
+        lock_type = lock_type or self._lock_type
+        if lock_type != "IMMEDIATE":
+            return super().begin(lock_type)
+        connection = self.connection()
+        waited, step = 0.0, 0.0005
+        limit = self._busy_timeout_ms / 1000
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                    return None
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or waited >= limit:
+                        with peewee_exceptions:
+                            raise
+                time.sleep(step)
+                waited += step
+                step = min(step * 2, self.STEP_LIMIT)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+
+
+class PromptSqliteDatabase(_PromptWriter, SqliteDatabase):
+    pass
 
 
 def make_database(app):
@@ -53,8 +94,11 @@ def make_database(app):
     path = app.config.get("SQLITE_PATH") or os.path.join(
         app.instance_path, app.config["SQLITE_FILENAME"]
     )
-    sqlite_class = PooledSqliteDatabase if pool else SqliteDatabase
-    return sqlite_class(
+    sqlite_class = PromptSqliteDatabase
+    if pool:
+        sqlite_class = type("PromptPooledSqliteDatabase", (_PromptWriter, PooledSqliteDatabase),
+                            {})
+    database = sqlite_class(
         path,
         pragmas={
             "journal_mode": "wal",
@@ -71,6 +115,8 @@ def make_database(app):
         **({"max_connections": pool, "stale_timeout": 300, "check_same_thread": False}
            if pool else {}),
     )
+    database._busy_timeout_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    return database
 
 
 def is_sqlite() -> bool:

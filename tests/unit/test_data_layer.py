@@ -28,6 +28,9 @@ def test_sqlite_pragmas(app):
     assert pragma("foreign_keys") == 1
     assert pragma("synchronous") == 2  # FULL
     assert pragma("busy_timeout") >= 5000
+    with database.atomic():  # a write transaction waits in its own steps, then restores it
+        assert pragma("busy_timeout") >= 5000
+    assert pragma("busy_timeout") >= 5000
 
 
 def test_two_profiles_for_one_user_are_impossible(app):
@@ -137,3 +140,44 @@ def test_prepared_select_converts_values_like_the_field(app):
         assert len(list(fastsql.select("test-users-since", since,
                                        since=datetime(2000, 1, 1)))) == everyone
         assert list(fastsql.select("test-users-since", since, since=datetime(2999, 1, 1))) == []
+
+
+def test_a_waiting_write_takes_the_lock_in_a_short_gap(app):
+    """SQLite: a write transaction that waits for the write lock tries again every few
+    milliseconds (stts.db._PromptWriter). SQLite's own busy handler sleeps up to 100 ms
+    between tries, so a request waiting behind the job worker missed the worker's 20 ms
+    pause between two groups and waited for the next group too. Here another connection
+    holds the lock, lets it go for 20 ms, and takes it again for a long while: the waiting
+    write must have gone in during the gap."""
+    import sqlite3
+    import threading
+    import time
+
+    if not is_sqlite():
+        pytest.skip("SQLite's write lock")
+    holder = sqlite3.connect(database.obj.database, isolation_level=None, timeout=10)
+    events = []
+
+    def write():
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                with database.atomic():
+                    events.append("waiting write")
+            finally:
+                database.close()
+
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = threading.Thread(target=write)
+    waiter.start()
+    time.sleep(0.4)  # the waiter has been trying for a while (SQLite would sleep 100 ms now)
+    assert events == []
+    holder.execute("COMMIT")
+    time.sleep(0.02)  # the worker's pause between two groups
+    holder.execute("BEGIN IMMEDIATE")
+    events.append("next group")
+    time.sleep(0.3)
+    holder.execute("COMMIT")
+    waiter.join(timeout=15)
+    holder.close()
+    assert events == ["waiting write", "next group"]
