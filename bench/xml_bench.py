@@ -31,15 +31,18 @@ sys.path.insert(0, str(ROOT))
 FIRST_PERSON = 5000
 
 
-def generate(path: Path, count: int) -> None:
+def generate(path: Path, count: int, first: int = 0) -> None:
+    """A batch of ``count`` requests, for persons and message ids numbered from ``first``
+    (another batch of the same sender names other persons)."""
     from stts.demo_dossiers import person
 
     with open(path, "w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<Batch xmlns="urn:be:stts:batch:1">\n'
                   "  <Header><EnterpriseNumber>0403019261</EnterpriseNumber>"
-                  f"<BatchId>BENCH-{count}</BatchId><CreatedAt>2025-03-01T09:00:00Z</CreatedAt>"
+                  f"<BatchId>BENCH-{first}-{count}</BatchId>"
+                  "<CreatedAt>2025-03-01T09:00:00Z</CreatedAt>"
                   "</Header>\n")
-        for i in range(count):
+        for i in range(first, first + count):
             out.write(f'  <Request messageId="bench-{i}"><NationalNumber>{person(FIRST_PERSON + i)}'
                       "</NationalNumber><Category>AGE65</Category><LastName>Bench</LastName>"
                       f"<FirstName>P{i}</FirstName><Service>FIXED</Service>"
