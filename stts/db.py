@@ -11,6 +11,7 @@ from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
 from peewee import __exception_wrapper__ as peewee_exceptions
 from playhouse.db_url import parse as parse_db_url
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
@@ -43,7 +44,6 @@ class _PromptWriter:
             return super().begin(lock_type)
         connection = self.connection()
         waited, step = 0.0, 0.0005
-        limit = self._busy_timeout_ms / 1000
         connection.execute("PRAGMA busy_timeout = 0")
         try:
             while True:
@@ -51,17 +51,21 @@ class _PromptWriter:
                     connection.execute("BEGIN IMMEDIATE")
                     return None
                 except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) or waited >= limit:
+                    if "locked" not in str(error) or waited >= self.timeout:
                         with peewee_exceptions:
                             raise
                 time.sleep(step)
                 waited += step
                 step = min(step * 2, self.STEP_LIMIT)
         finally:
-            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
 
 class PromptSqliteDatabase(_PromptWriter, SqliteDatabase):
+    pass
+
+
+class PromptPooledSqliteDatabase(_PromptWriter, PooledSqliteDatabase):
     pass
 
 
@@ -79,8 +83,6 @@ def make_database(app):
     (``stts.fastsql``), the hot reads are parsed and planned once per connection."""
     url = app.config.get("DATABASE_URL")
     pool = int(app.config.get("DATABASE_POOL_SIZE") or 0)
-    if pool:
-        from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
     if url:
         if not url.startswith(("postgres://", "postgresql://")):
             raise RuntimeError("DATABASE_URL must be a postgresql:// URL")
@@ -94,11 +96,8 @@ def make_database(app):
     path = app.config.get("SQLITE_PATH") or os.path.join(
         app.instance_path, app.config["SQLITE_FILENAME"]
     )
-    sqlite_class = PromptSqliteDatabase
-    if pool:
-        sqlite_class = type("PromptPooledSqliteDatabase", (_PromptWriter, PooledSqliteDatabase),
-                            {})
-    database = sqlite_class(
+    sqlite_class = PromptPooledSqliteDatabase if pool else PromptSqliteDatabase
+    return sqlite_class(
         path,
         pragmas={
             "journal_mode": "wal",
@@ -115,8 +114,6 @@ def make_database(app):
         **({"max_connections": pool, "stale_timeout": 300, "check_same_thread": False}
            if pool else {}),
     )
-    database._busy_timeout_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
-    return database
 
 
 def is_sqlite() -> bool:
