@@ -47,6 +47,7 @@ def test_processing_a_task_with_the_keyboard(page, app):
     log_in(page, "stts3.alpha")
     page.goto("/desk/tasks?type=ADDRESS_CHANGED")
     count_before = page.locator("#nav-task-count").inner_text()
+    listed_before = page.locator("#task-count").inner_text()
     page.evaluate(RECORD)
     process = page.locator(f"#task-{task.id} a.button")
     process.focus()
@@ -72,8 +73,11 @@ def test_processing_a_task_with_the_keyboard(page, app):
     sends = [s for s in seen if s.get("disabled") is not None]  # the posts, not the GET
     assert sends and all(s["busy"] == "true" and s["disabled"] is True for s in sends), seen
     assert any(s.get("slow") for s in seen), seen
-    # The navigation's count followed (out-of-band swap).
+    # The navigation's count and the inbox's own followed (out-of-band swaps).
     assert int(page.locator("#nav-task-count").inner_text()) == int(count_before) - 1
+    listed = int(listed_before.split()[0])
+    assert page.locator("#task-count").inner_text().split()[0] == str(listed - 1)
+    assert page.locator("#task-count").count() == 1
 
 
 def test_live_search_shows_its_indicator(page):

@@ -220,6 +220,42 @@ def test_processing_inline_updates_the_navigation_count_out_of_band(client):
                      rf'hx-swap-oob="true">{open_before - 1}</span></template>', body)
 
 
+def test_processing_inline_updates_the_inbox_count_of_the_filters_shown(client):
+    """The inbox's own count ("12 tasks") follows too, for the filters the page shows
+    (htmx sends the page's address); from any other page, or with filters that do not
+    validate, no count is sent."""
+    from stts.models import Task
+
+    login(client, "stts3.alpha")
+    first, second = _processable(), _processable()
+
+    def open_of(type_=None):
+        query = Task.select().where((Task.company == 1) & (Task.state == "OPEN"))
+        return query.where(Task.type == type_).count() if type_ else query.count()
+
+    def process(task, page):
+        response = client.post(f"/desk/tasks/{task.id}/process", data={
+            f"task{task.id}-note": "Checked"}, headers={**HX, "HX-Current-URL": page})
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def tasks(count):
+        return f"{count} task" if count == 1 else f"{count} tasks"
+
+    shown = text_of(client.get("/desk/tasks?type=ADDRESS_CHANGED"))
+    assert open_of("ADDRESS_CHANGED") == 2
+    assert '<p id="task-count">2 tasks</p>' in shown
+    body = process(first, "http://localhost/desk/tasks?type=ADDRESS_CHANGED&due=&state=OPEN")
+    assert '<template><p id="task-count" hx-swap-oob="true">1 task</p></template>' in body
+    body = process(second, "http://localhost/desk/tasks")  # every open task
+    assert (f'<template><p id="task-count" hx-swap-oob="true">{tasks(open_of())}</p>'
+            '</template>') in body
+    for page in ("http://localhost/desk/tasks/1", "http://localhost/desk/",
+                 "http://localhost/desk/tasks?due=yesterday", "not an address", ""):
+        body = process(_processable(), page)
+        assert 'id="nav-task-count"' in body and 'id="task-count"' not in body, page
+
+
 def test_processing_without_script_redirects_and_a_reload_sends_nothing(client):
     """Post/Redirect/Get: the note is sent once; the page after it is a GET."""
     from stts.models import AuditEvent
