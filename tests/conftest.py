@@ -27,6 +27,7 @@ os.environ["STTS_DATABASE_POOL_SIZE"] = "0"
 # tests/unit/test_passwords.py checks what the application itself uses.
 from argon2 import PasswordHasher  # noqa: E402
 
+import stts.logging as stts_logging  # noqa: E402
 import stts.passwords as _passwords  # noqa: E402
 
 _passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -225,8 +226,10 @@ def app(session_app, db_config, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     application.instance_path = str(instance)
-    # A test that built an application of its own left the database proxy on it.
+    # A test that built an application of its own left the database proxy on it, and the
+    # key of the logs' hashes (process-wide, as in a worker) on its own.
     database.initialize(application.extensions["stts_database"])
+    stts_logging.set_key(application.config["AUDIT_HMAC_KEY"])
     worker.init_app(application)
     limiter.reset()
     with application.app_context():
