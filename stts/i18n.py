@@ -20,6 +20,8 @@ from flask_babel import (
     refresh,
 )
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 babel = Babel()
 
@@ -72,6 +74,11 @@ def init_app(app) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # The calls templates make, each one function: Jinja's own pass through its alias of
+    # ``_``, its wrapper and the context's call machinery three times for every message (a
+    # page shows thirty to a hundred). Same semantics as Jinja's newstyle gettext.
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                                 pgettext=_template_pgettext, ngettext=_template_ngettext)
     app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["money"] = format_money
 
@@ -154,6 +161,31 @@ def pgettext(context: str, string: str, **variables) -> str:
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:
     variables.setdefault("num", num)
     return _translations().ungettext(singular, plural, num) % variables
+
+
+def _as_template_text(eval_ctx, text: str, variables: dict):
+    # As Jinja's newstyle gettext: in an HTML template the translation is markup (the
+    # values put into it are escaped), and it is always a format string ("%%" is "%").
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, /, **variables):
+    return _as_template_text(eval_ctx, _translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _template_pgettext(eval_ctx, context: str, string: str, /, **variables):
+    return _as_template_text(eval_ctx, _translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables):
+    variables.setdefault("num", num)
+    return _as_template_text(eval_ctx, _translations().ungettext(singular, plural, num),
+                             variables)
 
 
 def lazy_gettext(string: str, **variables) -> LazyString:
