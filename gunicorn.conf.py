@@ -1,9 +1,21 @@
 """gunicorn settings (documented production settings; see README "Deployment")."""
-import multiprocessing
 import os
 
 bind = os.environ.get("STTS_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("STTS_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# One worker per core and one spare (for a request that waits on the disk or a long
+# export). A request here mostly computes (SQLite is in process, PostgreSQL usually near):
+# on 2 cores, 3 workers answered every measured page faster than the common 2 x cores + 1,
+# 5-40 % more requests a second and a lower p50 on SQLite, about the same on PostgreSQL
+# (docs/performance.md, sixth round). Where requests wait on a distant database, raise
+# STTS_WORKERS. The cores are those this process may run on (a container's CPU set).
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+workers = int(os.environ.get("STTS_WORKERS", _cores() + 1))
 # Sync workers: a worker takes a new connection only when it is free, so concurrent clients
 # spread over the idle workers. Threaded workers (STTS_THREADS=n above 1) keep connections
 # open between requests, which saves about half a millisecond a request for one client, but

@@ -32,8 +32,9 @@ from urllib.parse import urlencode
 from bench import harness
 from bench.run import MANAGER, RESULTS, ROOT, STAFF, _migrate, app_env
 
-# Each of the 5 workers serves a shape twice before it is measured: its first requests pay
-# once for the pages the fork shares copy-on-write (measured apart, see docs/performance.md).
+# Each worker (3 on 2 cores) serves a shape at least twice before it is measured: its first
+# requests pay once for the pages the fork shares copy-on-write (measured apart, see
+# docs/performance.md).
 WARM_UP = 10
 STATES = ("ACTIVE", "REVIEW", "APPROVED", "INCOMPLETE", "ENDED", "REFUSED")
 CATEGORIES = ("AGE65", "HEARING_LOSS", "DISABILITY", "LARYNGECTOMY", "WAR_BLIND", "INCOME")

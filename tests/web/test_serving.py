@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import runpy
 import textwrap
 import time
 
@@ -36,6 +37,19 @@ SLOW_WSGI = textwrap.dedent('''
 ''')
 
 TIMEOUT = 2
+
+CONF = os.path.join(os.path.dirname(__file__), "..", "..", "gunicorn.conf.py")
+
+
+def test_one_worker_per_core_and_a_spare_unless_told(monkeypatch):
+    monkeypatch.delenv("STTS_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert runpy.run_path(CONF)["workers"] == 5
+    monkeypatch.delattr(os, "sched_getaffinity")  # not Linux: every core of the machine
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert runpy.run_path(CONF)["workers"] == 3
+    monkeypatch.setenv("STTS_WORKERS", "9")
+    assert runpy.run_path(CONF)["workers"] == 9
 
 
 # --- the clock, in process ------------------------------------------------------------------
