@@ -145,18 +145,18 @@ def test_prepared_select_converts_values_like_the_field(app):
 def test_a_waiting_write_takes_the_lock_in_a_short_gap(app):
     """SQLite: a write transaction that waits for the write lock tries again every few
     milliseconds (stts.db._PromptWriter). SQLite's own busy handler sleeps up to 100 ms
-    between tries, so a request waiting behind the job worker missed the worker's 20 ms
-    pause between two groups and waited for the next group too. Here another connection
-    holds the lock, lets it go for 20 ms, and takes it again for a long while: the waiting
-    write must have gone in during the gap."""
+    between tries, so a request waiting behind the job worker missed the worker's pause
+    between two groups and waited for the next group too. Here another connection holds
+    the lock, lets it go for the worker's pause (XML_GROUP_PAUSE), and takes it again for a
+    long while: the waiting write must have gone in during the gap."""
     import sqlite3
     import threading
     import time
 
+    from stts.db import PromptSqliteDatabase
+
     if not is_sqlite():  # PostgreSQL's writers wait in a queue, not by polling
         from peewee import PostgresqlDatabase
-
-        from stts.db import PromptSqliteDatabase
 
         assert isinstance(database.obj, PostgresqlDatabase)
         assert not isinstance(database.obj, PromptSqliteDatabase)
@@ -178,8 +178,10 @@ def test_a_waiting_write_takes_the_lock_in_a_short_gap(app):
     waiter.start()
     time.sleep(0.4)  # the waiter has been trying for a while (SQLite would sleep 100 ms now)
     assert events == []
+    pause = app.config["XML_GROUP_PAUSE"]
+    assert pause >= 2 * PromptSqliteDatabase.STEP_LIMIT  # at least one try falls in the gap
     holder.execute("COMMIT")
-    time.sleep(0.02)  # the worker's pause between two groups
+    time.sleep(pause)  # the worker's pause between two groups
     holder.execute("BEGIN IMMEDIATE")
     events.append("next group")
     time.sleep(0.3)
