@@ -388,3 +388,57 @@ def test_every_all_option_agrees_with_what_it_lists(app, language, categories, s
         assert option(StatsFilterForm().category) == categories
         assert option(StatsFilterForm().service) == states
         assert option(ReviewFilterForm().category) == categories
+
+
+def test_the_templates_translation_calls_keep_jinjas_semantics(app):
+    """The templates' _(), pgettext() and ngettext() are the app's own functions (one call
+    each instead of Jinja's three): for messages of every kind (with "%%", markup-like
+    text) and values that need escaping, in all four languages, in an HTML template and in
+    one without autoescaping, they give what Jinja's newstyle gettext gives."""
+    import random
+
+    from flask_babel import force_locale
+    from jinja2.ext import (
+        _gettext_alias,
+        _make_new_gettext,
+        _make_new_ngettext,
+        _make_new_pgettext,
+    )
+
+    from stts import i18n
+
+    jinja = {"_": _gettext_alias, "gettext": _make_new_gettext(i18n.gettext),
+             "pgettext": _make_new_pgettext(i18n.pgettext),
+             "ngettext": _make_new_ngettext(
+                 lambda s, p, n: i18n._translations().ungettext(s, p, n))}
+    sources = [
+        "{{ _('Home') }}", "{{ _('Open tasks: %(count)s', count=value) }}",
+        "{{ _('100%% sure: %(x)s', x=value) }}", "{{ _('100%% sure') }}",
+        "{{ _('<b>not a message</b> %(x)s', x=value) }}",
+        "{{ pgettext('one task', 'Open') }}", "{{ pgettext('one task', 'Processed') }}",
+        "{{ ngettext('%(num)s task', '%(num)s tasks', n) }}",
+        "{{ ngettext('%(num)d user found.', '%(num)d users found.', n) }}",
+        "{{ _('Select %(username)s', username=value) }}",
+    ]
+    values = ['<script>alert("x")</script>', "A & B", "50 %", "l'opérateur", "plain"]
+    randomly = random.Random(15)
+    ours = {name: app.jinja_env.globals[name] for name in jinja}
+    assert all(ours[name] is not jinja[name] for name in ("_", "pgettext", "ngettext"))
+    as_built = app.jinja_env.autoescape
+    for autoescape in (True, False):
+        app.jinja_env.autoescape = autoescape
+        try:
+            for language in ("fr", "nl", "de", "en"):
+                with app.test_request_context(), force_locale(f"{language}_BE"):
+                    for source in sources:
+                        context = {"value": randomly.choice(values), "n": randomly.randint(0, 3)}
+                        template = app.jinja_env.from_string(source)
+                        mine = template.render(**context)
+                        app.jinja_env.globals.update(jinja)
+                        try:
+                            theirs = app.jinja_env.from_string(source).render(**context)
+                        finally:
+                            app.jinja_env.globals.update(ours)
+                        assert mine == theirs, (language, autoescape, source, context)
+        finally:
+            app.jinja_env.autoescape = as_built

@@ -3,8 +3,8 @@ from datetime import date
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import flash, request, url_for
-from werkzeug.datastructures import MultiDict
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from stts.blueprints.desk.blueprint import bp
 from stts.blueprints.desk.forms import ProcessTaskForm, TaskFilterForm
