@@ -373,3 +373,48 @@ def test_a_name_search_enters_the_name_index_at_its_prefix(app, staff, monkeypat
             continue
         plan = json.dumps(generic_plan(statements.real, sql, params))
         assert re.search(r"last_name_key >= \$\d+\) AND \(.*last_name_key < \$\d+", plan), plan
+
+
+def test_the_results_of_messages_sent_again_are_probed_by_message_id(app, monkeypatch):
+    """An XML group and its response file look up the company's results of up to 200
+    message ids. Each id must enter the (company, message id) index, in the plan made for
+    the values and in PostgreSQL's generic plan, while the table's statistics still say
+    nothing of its rows (autovacuum analyses it later, or never where it is off): with the
+    ids as a list of parameters (IN), that plan read every result of the company and
+    compared each with every id, a cost that grew with every batch the company sent."""
+    from peewee import chunked
+
+    from stts.models import XmlBatch, XmlMessageResult
+    from stts.services.xml_batches.responses import results_of
+
+    batch = XmlBatch.create(company=1, sender_name="Test", file_name="x.xml", total=3000)
+    rows = [{"company": 1, "batch": batch, "seq": n, "message_id": f"OLD-{n}",
+             "kind": "Request", "code": "OK", "text": ""} for n in range(3000)]
+    for part in chunked(rows, 500):
+        XmlMessageResult.insert_many(part).execute()
+    ids = [f"OLD-{n}" for n in range(0, 3000, 15)] + ["NEW-1"]
+    statements = Statements(monkeypatch)
+    found = {r.message_id: r.code for r in results_of(1, ids)}
+    assert found == {f"OLD-{n}": "OK" for n in range(0, 3000, 15)}
+    assert results_of(2, ids[:5]) is not None and not list(results_of(2, ids[:5]))
+    (sql, params), _other_company = statements.take()
+    if is_sqlite():
+        plan = " / ".join(row[-1] for row in statements.real(
+            "EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert re.fullmatch(r"SEARCH \w+ USING INDEX xmlmessageresult_company_id_message_id "
+                            r"\(company_id=\? AND message_id=\?\)", plan), plan
+        return
+    with database.atomic():
+        (custom,) = statements.real("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()
+    for plan in (custom, generic_plan(statements.real, sql, params)):
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        conditions = _index_conditions(plan[0]["Plan"])
+        assert any("company_id" in c and "message_id" in c for c in conditions), plan
+        assert not _scans_of(plan)
+
+
+def _index_conditions(node) -> list[str]:
+    found = [node["Index Cond"]] if "Index Cond" in node else []
+    for child in node.get("Plans", []):
+        found += _index_conditions(child)
+    return found

@@ -28,7 +28,7 @@ from stts.services import Conflict, NotFound, ServiceError
 from stts.services.audit import record_event
 from stts.services.notifications import queue_mail
 from stts.services.xml_batches.intake import BatchRefused, receive_batch
-from stts.services.xml_batches.responses import write_response
+from stts.services.xml_batches.responses import results_of, write_response
 from stts.services.xml_batches.settings import file_path, setting
 from stts.stored_text import freeze, thaw
 from stts.worker import worker
@@ -184,11 +184,8 @@ def _apply_group(batch: XmlBatch, lease: Lease, sender, group: list) -> int:
     budget = setting("XML_GROUP_SECONDS")
     started = time.monotonic()
     with database.atomic():
-        earlier = {r.message_id: r for r in XmlMessageResult.select(
-            XmlMessageResult.id, XmlMessageResult.message_id, XmlMessageResult.code,
-            XmlMessageResult.batch).where(
-            (XmlMessageResult.company == batch.company_id)
-            & XmlMessageResult.message_id.in_([m.message_id for m in group]))}
+        earlier = {r.message_id: r for r in results_of(
+            batch.company_id, [m.message_id for m in group])}
         accepted = rejected = duplicates = 0
         done = 0
         for message in group:
