@@ -73,10 +73,13 @@ XML_MAX_MESSAGES = 200_000
 XML_GROUP_SIZE = 200  # messages committed together
 # A group's transaction also ends after this many seconds (0: only by size), so that the
 # audit chain's lock and SQLite's write lock are never held long by one company's batch; and
-# the worker waits XML_GROUP_PAUSE after each group, so that a web request waiting for
-# SQLite's write lock (its busy handler polls every 1-100 ms) gets it between two groups.
-XML_GROUP_SECONDS = 0.05
-XML_GROUP_PAUSE = 0.02
+# the worker waits XML_GROUP_PAUSE after each group, so that a web request waiting for the
+# lock gets it between two groups (on SQLite it tries every 4 ms at most: stts.db). A login
+# waits for two groups on SQLite (two write transactions): 25 ms groups with 8 ms pauses
+# took a third off what a batch adds to it, with as many messages a second as 50/20 ms
+# (docs/performance.md, sixth round).
+XML_GROUP_SECONDS = 0.025
+XML_GROUP_PAUSE = 0.008
 # Fairness between companies (docs/xml.md): the worker does a batch one turn at a time — its
 # validation, then slices of XML_SLICE_MESSAGES messages (a slice also ends after
 # XML_SLICE_SECONDS) — and every company with a batch waiting gets a turn in between.
