@@ -32,7 +32,7 @@ class _PromptWriter:
     """SQLite: a write transaction waits for the write lock by trying again every few
     milliseconds. SQLite's own busy handler sleeps longer and longer between its tries (up
     to 100 ms), so a web request waiting behind the job worker's group of XML messages
-    missed the 20 ms pause the worker leaves between groups (XML_GROUP_PAUSE) again and
+    missed the short pause the worker leaves between groups (XML_GROUP_PAUSE) again and
     again, and a login under a batch took twice its time. Every other statement keeps the
     busy handler (readers never wait in WAL mode; a transaction that began holds the lock)."""
 

@@ -65,20 +65,13 @@ def init_app(app) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.filters["date"] = format_day
     # Templates translate through the request's catalogue, found once per request and locale
-    # (flask-babel's own callables look it up again for every message), with the functions
-    # Python code uses; Jinja puts in the values itself (and counts for the plural forms).
-    app.jinja_env.install_gettext_callables(
-        gettext=gettext,
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=pgettext,
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
-    # The calls templates make, each one function: Jinja's own pass through its alias of
-    # ``_``, its wrapper and the context's call machinery three times for every message (a
-    # page shows thirty to a hundred). Same semantics as Jinja's newstyle gettext.
+    # (flask-babel's own callables look it up again for every message), each call one
+    # function with Jinja's newstyle semantics (flask-babel turned them on): Jinja's own
+    # callables pass every message through its alias of ``_``, its wrapper and the context's
+    # call machinery three times, and a page shows thirty to a hundred messages.
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
-                                 pgettext=_template_pgettext, ngettext=_template_ngettext)
+                                 pgettext=_template_pgettext, ngettext=_template_ngettext,
+                                 npgettext=_template_npgettext)
     app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["money"] = format_money
 
@@ -186,6 +179,14 @@ def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, /, **vari
     variables.setdefault("num", num)
     return _as_template_text(eval_ctx, _translations().ungettext(singular, plural, num),
                              variables)
+
+
+@pass_eval_context
+def _template_npgettext(eval_ctx, context: str, singular: str, plural: str, num: int, /,
+                        **variables):
+    variables.setdefault("num", num)
+    return _as_template_text(
+        eval_ctx, _translations().unpgettext(context, singular, plural, num), variables)
 
 
 def lazy_gettext(string: str, **variables) -> LazyString:

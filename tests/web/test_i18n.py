@@ -402,6 +402,7 @@ def test_the_templates_translation_calls_keep_jinjas_semantics(app):
         _gettext_alias,
         _make_new_gettext,
         _make_new_ngettext,
+        _make_new_npgettext,
         _make_new_pgettext,
     )
 
@@ -410,7 +411,9 @@ def test_the_templates_translation_calls_keep_jinjas_semantics(app):
     jinja = {"_": _gettext_alias, "gettext": _make_new_gettext(i18n.gettext),
              "pgettext": _make_new_pgettext(i18n.pgettext),
              "ngettext": _make_new_ngettext(
-                 lambda s, p, n: i18n._translations().ungettext(s, p, n))}
+                 lambda s, p, n: i18n._translations().ungettext(s, p, n)),
+             "npgettext": _make_new_npgettext(
+                 lambda c, s, p, n: i18n._translations().unpgettext(c, s, p, n))}
     sources = [
         "{{ _('Home') }}", "{{ _('Open tasks: %(count)s', count=value) }}",
         "{{ _('100%% sure: %(x)s', x=value) }}", "{{ _('100%% sure') }}",
@@ -418,12 +421,13 @@ def test_the_templates_translation_calls_keep_jinjas_semantics(app):
         "{{ pgettext('one task', 'Open') }}", "{{ pgettext('one task', 'Processed') }}",
         "{{ ngettext('%(num)s task', '%(num)s tasks', n) }}",
         "{{ ngettext('%(num)d user found.', '%(num)d users found.', n) }}",
+        "{{ npgettext('tasks', '%(num)s task <b>%(x)s</b>', '%(num)s tasks', n, x=value) }}",
         "{{ _('Select %(username)s', username=value) }}",
     ]
     values = ['<script>alert("x")</script>', "A & B", "50 %", "l'opérateur", "plain"]
     randomly = random.Random(15)
     ours = {name: app.jinja_env.globals[name] for name in jinja}
-    assert all(ours[name] is not jinja[name] for name in ("_", "pgettext", "ngettext"))
+    assert all(ours[name] is not jinja[name] for name in jinja)
     as_built = app.jinja_env.autoescape
     for autoescape in (True, False):
         app.jinja_env.autoescape = autoescape
