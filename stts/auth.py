@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from stts.htmx import hx_redirect, is_htmx
 from stts.services.sessions import end_session, load_session
@@ -63,6 +64,13 @@ def start_session(user, token: str) -> None:
     user.session_token = token
     user.login_session = load_session(token)
     login_user(user)
+    # The new session's CSRF secret leaves with the login's own cookie. Otherwise the first
+    # pages after login each drew one: requests sent together (a page and its htmx loads)
+    # each wrote a different secret into the cookie, the last write won and the forms of
+    # the others were refused; and a client that kept the login's cookie made every
+    # request draw, sign and set a new one.
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 def finish_session() -> None:

@@ -1,8 +1,10 @@
 """Authentication and sessions: checklist items 1–10."""
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from itsdangerous import URLSafeTimedSerializer
 
 from stts.db import utcnow
 from stts.demo import DEMO_PASSWORD
@@ -232,3 +234,40 @@ def test_htmx_password_change_navigates_instead_of_swapping(client):
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/home"
     assert response.data == b""
+
+
+@pytest.mark.parametrize("username, pages", [
+    ("stts3.alpha", ["/home", "/desk/", "/desk/dossiers?name=a", "/desk/tasks",
+                     "/desk/request", "/desk/transfer", "/account/password"]),
+    ("lm.alpha", ["/console/", "/console/own-data", "/console/users", "/console/users/new",
+                  "/console/xml", "/console/activity"]),
+])
+def test_the_pages_after_login_leave_the_session_cookie_as_the_login_set_it(
+        app, make_client, username, pages):
+    """The login's cookie already holds the session's CSRF secret: the pages after it (each
+    with a form) do not write the cookie again. Pages loaded together right after login (a
+    page and its htmx loads) therefore render tokens of one secret, and a form of the first
+    is accepted after the others were loaded."""
+    client = make_client()
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "stts_session=" in response.headers["Set-Cookie"]
+    client.send_csrf = False  # from here on, only the tokens the pages render
+    with client.session_transaction() as session:  # the cookie the login set
+        secret = session.get("csrf_token")
+    assert secret
+    tokens = []
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert response.headers.getlist("Set-Cookie") == [], page
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
+        if found:
+            tokens.append(found.group(1))
+    assert tokens, "no page of the crawl had a form"
+    serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    assert {serializer.loads(token) for token in tokens} == {secret}
+    response = client.post("/account/password", data={
+        "csrf_token": tokens[0], "current_password": "not the password",
+        "new_password": "x", "confirm_password": "x"})
+    assert response.status_code == 422  # the form was read: the token was accepted
