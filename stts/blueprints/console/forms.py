@@ -37,9 +37,10 @@ def email_address(form, field):
     field.data = result.normalized
 
 
-def _profile_choices():
-    return [("", _l("No profile"))] + [(code, PROFILE_LABELS[code])
-                                        for code in ("STTS1", "STTS2", "STTS3")]
+# Choices are lists of lazy labels, translated when shown: a callable would be called, and
+# its signature inspected by WTForms, each time a field is validated or rendered.
+_PROFILE_CHOICES = [("", _l("No profile"))] + [(code, PROFILE_LABELS[code])
+                                               for code in ("STTS1", "STTS2", "STTS3")]
 
 
 _national_number = identifier(clean_national_number)
@@ -49,7 +50,7 @@ class GrantsMixin:
     app_web = BooleanField(_l("STTS web application"))
     app_xml = BooleanField(_l("XML sending (structured messages)"))
     profile = SelectField(
-        _l("STTS profile"), choices=_profile_choices, default="",
+        _l("STTS profile"), choices=_PROFILE_CHOICES, default="",
         description=_l("Exactly one profile when the web application is granted."))
 
     def applications(self):
@@ -102,18 +103,11 @@ class OwnDataForm(Form):
     company_version = HiddenField()
 
 
-def _blocked_choices():
-    return [("", _l("Blocked or not")), ("yes", _l("Blocked")), ("no", _l("Not blocked"))]
-
-
-def _application_choices():
-    return [("", _l("Any application")), *APPLICATION_LABELS.items(),
-            ("none", _l("No application"))]
-
-
-def _sort_choices():
-    return [("name", _l("Name")), ("username", _l("Username")),
-            ("last_login", _l("Last login"))]
+_BLOCKED_CHOICES = [("", _l("Blocked or not")), ("yes", _l("Blocked")), ("no", _l("Not blocked"))]
+_APPLICATION_CHOICES = [("", _l("Any application")), *APPLICATION_LABELS.items(),
+                        ("none", _l("No application"))]
+_SORT_CHOICES = [("name", _l("Name")), ("username", _l("Username")),
+                 ("last_login", _l("Last login"))]
 
 
 class UserSearchForm(Form):
@@ -130,10 +124,10 @@ class UserSearchForm(Form):
         _l("National register number (exact)"),
         validators=[Optional(), Length(max=20), _national_number],
         render_kw={"type": "search", "autocomplete": "off", "inputmode": "numeric"})
-    blocked = SelectField(_l("Blocked state"), choices=_blocked_choices, default="")
-    application = SelectField(_l("Application"), choices=_application_choices, default="")
+    blocked = SelectField(_l("Blocked state"), choices=_BLOCKED_CHOICES, default="")
+    application = SelectField(_l("Application"), choices=_APPLICATION_CHOICES, default="")
     complement = BooleanField(_l("Complementary search: list the users who do NOT match"))
-    sort = SelectField(_l("Sort by"), choices=_sort_choices, default="name")
+    sort = SelectField(_l("Sort by"), choices=_SORT_CHOICES, default="name")
     order = SelectField(_l("Order"), choices=[("asc", _l("Ascending")),
                                                ("desc", _l("Descending"))], default="asc")
 
