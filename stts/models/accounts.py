@@ -50,6 +50,9 @@ class User(UserMixin, BaseModel):
             # One account per person per company.
             (("company", "national_number"), True),
             (("company", "last_name_key", "first_name_key"), False),
+            # The console's list sorted by username or last login (migration 0024).
+            (("company", "username", "id"), False),
+            (("company", "last_login_at", "id"), False),
         )
 
     session_token: str | None = None  # set by the session loader for the current request

@@ -158,6 +158,9 @@ class Task(BaseModel):
         indexes = (
             (("company", "state", "due_date", "id"), False),
             (("company", "state", "type", "due_date"), False),
+            # The inbox with done tasks included, with or without a type (migration 0024).
+            (("company", "due_date", "id"), False),
+            (("company", "type", "due_date", "id"), False),
         )
 
 
