@@ -278,7 +278,9 @@ def main() -> None:
                 database.execute_sql("PRAGMA synchronous=OFF")
                 database.execute_sql("PRAGMA cache_size=-400000")
             report = generate(args.dossiers)
-            # Planner statistics, as production keeps them (PRAGMA optimize / autovacuum).
+            # Planner statistics of the loaded tables. Production keeps them current: a
+            # nightly, approximate refresh on SQLite (stts.db.refresh_planner_statistics),
+            # autovacuum on PostgreSQL.
             database.execute_sql("ANALYZE")
             print(json.dumps(report))
 

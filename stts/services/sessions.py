@@ -51,6 +51,17 @@ def end_session(token: str) -> None:
     LoginSession.delete().where(LoginSession.token_hash == digest(token)).execute()
 
 
+def purge_expired_sessions() -> int:
+    """Delete the sessions that can no longer be used (idle too long or too old): a session
+    is otherwise only deleted when its cookie comes back, and a browser closed without
+    logging out never sends it again. Returns how many were deleted."""
+    now = utcnow()
+    config = current_app.config
+    return LoginSession.delete().where(
+        (LoginSession.last_seen_at < now - config["SESSION_IDLE_TIMEOUT"])
+        | (LoginSession.created_at < now - config["SESSION_ABSOLUTE_TIMEOUT"])).execute()
+
+
 def end_all_sessions(user_id: int) -> int:
     """End every session of a user (blocking, deletion, password change, replacement)."""
     return LoginSession.delete().where(LoginSession.user == user_id).execute()

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from huey import crontab
 
+from stts.db import refresh_planner_statistics
 from stts.models import DeskJob
 from stts.services import access_requests, register_feed, yearly_check
 from stts.services.audit import write_checkpoint
 from stts.services.notifications import deliver_pending
+from stts.services.sessions import purge_expired_sessions
 from stts.services.statistics import summary as statistics_summary
 from stts.services.xml_batches import processing as xml_processing
 from stts.worker import worker
@@ -87,3 +89,15 @@ def checkpoint_audit_trail():
     """Anchor the audit chain's head outside the database (a signed file) every 5 minutes."""
     checkpoint = write_checkpoint()
     return checkpoint["id"] if checkpoint else None
+
+
+@worker.periodic_task("sessions.purge", crontab(minute="7"))
+def purge_sessions():
+    """Sessions that expired without their browser coming back (checklist 6), hourly."""
+    return purge_expired_sessions()
+
+
+@worker.periodic_task("database.statistics", crontab(minute="53", hour="2"))
+def refresh_database_statistics():
+    """The query planner's statistics follow the tables as they grow (SQLite), nightly."""
+    return refresh_planner_statistics()

@@ -271,3 +271,30 @@ def test_the_pages_after_login_leave_the_session_cookie_as_the_login_set_it(
         "csrf_token": tokens[0], "current_password": "not the password",
         "new_password": "x", "confirm_password": "x"})
     assert response.status_code == 422  # the form was read: the token was accepted
+
+
+def test_expired_sessions_are_purged_by_the_periodic_job(app, make_client):
+    """A browser closed without logging out never sends its cookie again: its session is
+    deleted once idle too long (or too old), not kept for ever."""
+    from stts.worker import worker
+    from stts.worker.tasks import purge_sessions
+
+    function, schedule, _options = worker._declared["sessions.purge"]
+    assert schedule is not None and function.__name__ == "purge_sessions"
+    idle, old, live = make_client(), make_client(), make_client()
+    login(idle, "stts1.alpha")
+    login(old, "stts2.alpha")
+    start = utcnow()
+    with time_machine.travel(start + timedelta(minutes=25), tick=False):
+        login(live, "stts3.alpha")
+        assert purge_sessions() == 0
+    for minutes in range(20, 12 * 60, 20):  # both kept active; the first reaches its limit
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert old.get("/home").status_code == 200
+            if minutes > 25:
+                assert live.get("/home").status_code == 200
+    with time_machine.travel(start + timedelta(hours=12, minutes=1), tick=False):
+        assert purge_sessions() == 2  # the idle one and the one too old
+        assert live.get("/home").status_code == 200
+    users = {session.user.username for session in LoginSession.select()}
+    assert users == {"stts3.alpha"}
