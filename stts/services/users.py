@@ -293,6 +293,10 @@ def update_own_data(manager: User, *, email: str, company_email: str, language: 
     email = (email or "").strip() or None
     company_email = (company_email or "").strip() or None
     company = Company.get_by_id(manager.company_id)
+    before = {"email": manager.email, "language": manager.language, "company_email": company.email}
+    after = {"email": email, "language": language, "company_email": company_email}
+    if after == before:
+        return  # nothing changed: no new version, no audit entry
     stale = _l("Your data changed meanwhile. Your input is kept: check and save again.")
     with write_transaction():
         update_versioned(User, manager.id, version, {"email": email, "language": language},
@@ -300,11 +304,7 @@ def update_own_data(manager: User, *, email: str, company_email: str, language: 
         update_versioned(Company, manager.company_id, company_version,
                          {"email": company_email}, message=stale)
         record_event("user.own_data_changed", actor=manager, company_id=manager.company_id,
-                     object_type="user", object_id=manager.id,
-                     before={"email": manager.email, "language": manager.language,
-                             "company_email": company.email},
-                     after={"email": email, "language": language,
-                            "company_email": company_email})
+                     object_type="user", object_id=manager.id, before=before, after=after)
 
 
 def set_language(user: User, language: str) -> None:

@@ -68,6 +68,19 @@ def test_own_data_changes_emails_and_language_at_once(login_as):
     assert AuditEvent.select().where(AuditEvent.action == "user.own_data_changed").count() == 1
 
 
+def test_own_data_saved_unchanged_records_nothing(login_as):
+    client = login_as("lm.alpha")
+    manager = User.get(User.username == "lm.alpha")
+    company = _alpha()
+    response = client.post("/console/own-data", data={
+        "email": manager.email, "company_email": company.email or "",
+        "language": manager.language, "version": manager.version,
+        "company_version": company.version})
+    assert response.status_code == 303
+    assert User.get_by_id(manager.id).version == manager.version
+    assert AuditEvent.select().where(AuditEvent.action == "user.own_data_changed").count() == 0
+
+
 def test_own_data_invalid_email_is_422_keeping_input(login_as):
     client = login_as("lm.alpha")
     manager = User.get(User.username == "lm.alpha")

@@ -227,6 +227,29 @@ def test_modify_incomplete_to_complete_decides(client):
                                         & (DossierAction.type == "COMPLETE")).exists()
 
 
+def test_modify_without_a_change_saves_nothing_and_says_so(client):
+    """Saving the form as it was shown records no action, no audit entry and no new version
+    (the audit trail showed a modification with nothing before or after); the form stays."""
+    login(client, "stts1.alpha")
+    dossier = _demo_dossier("active_alpha")
+    form = client.get(f"/desk/dossiers/{dossier.id}/modify").get_data(as_text=True)
+    shown = dict(re.findall(r'<input[^>]* name="(\w+)"[^>]* value="([^"]*)"', form))
+    shown.update(re.findall(r'<select[^>]* name="(\w+)"[^>]*>.*?<option[^>]* value="([^"]*)" '
+                            r'selected', form, re.S))
+    actions, events = DossierAction.select().count(), AuditEvent.select().count()
+    response = client.post(f"/desk/dossiers/{dossier.id}/modify", data=shown, headers=HX)
+    assert response.status_code == 422, text_of(response)
+    assert "Nothing to save: the data is the same as before." in text_of(response)
+    assert 'name="customer_number"' in response.get_data(as_text=True)
+    assert Dossier.get_by_id(dossier.id).version == dossier.version
+    assert DossierAction.select().count() == actions
+    assert AuditEvent.select().where(AuditEvent.action == "dossier.modified").count() == 0
+    assert AuditEvent.select().count() <= events + 1  # at most the page's own consultation
+    changed = client.post(f"/desk/dossiers/{dossier.id}/modify",
+                          data={**shown, "customer_number": "C-NEW"})
+    assert changed.status_code == 303
+
+
 def test_modify_stale_version_is_409_and_keeps_input(client, make_client):
     dossier = _demo_dossier("active_alpha")
     login(client, "stts1.alpha")

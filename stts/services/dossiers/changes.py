@@ -47,6 +47,8 @@ def modify_dossier(user, dossier_id, version, data: dict) -> Dossier:
             close_done_tasks(user, dossier, "ENTER_MISSING_DATA")
         after = snapshot(dossier, ("state",) + fields + ("decision_date", "decision_reason"))
         changed_before = {k: v for k, v in before.items() if after.get(k) != v}
+        if not changed_before:  # rolled back: no new version, action or audit entry
+            raise ServiceError(_l("Nothing to save: the data is the same as before."))
         changed_after = {k: after[k] for k in changed_before}
         add_action(dossier, user, type_, state_before, before=changed_before,
                    after=changed_after)
