@@ -94,3 +94,32 @@ def test_the_storage_follows_the_configuration(app):
     app.config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379/13"
     assert storage_uri(app) == "redis://127.0.0.1:6379/13"
     _ = timedelta
+
+
+def test_the_limiter_runs_only_for_the_views_with_limits(limits, client, monkeypatch):
+    """Every view Flask-Limiter holds limits for is among those its hooks run for (a view
+    left out would go unlimited); a logged-in page without limits neither counts nor
+    answers with limit headers, a public page does both."""
+    from flask_limiter.util import get_qualified_name
+
+    from stts.ratelimit import limiter
+    from tests.conftest import login
+
+    scoped = limits.extensions["stts_rate_limited"]
+    marked = {endpoint for endpoint, view in limits.view_functions.items()
+              if get_qualified_name(view) in limiter._marked_for_limiting}
+    assert marked and marked <= scoped
+    assert {"auth.login", "desk.lookup", "desk.request_tariff", "portal.follow"} <= scoped
+    hits = []
+    real_hit = limiter.limiter.hit
+    monkeypatch.setattr(limiter.limiter, "hit", lambda *args, **kwargs: (
+        hits.append(args), real_hit(*args, **kwargs))[1])
+    public = client.get("/login")
+    assert hits and "X-RateLimit-Limit" in public.headers
+    login(client, "stts3.alpha")
+    hits.clear()
+    for page in ("/home", "/desk/", "/desk/tasks", "/desk/dossiers?name=a"):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert "X-RateLimit-Limit" not in response.headers, page
+    assert hits == []
