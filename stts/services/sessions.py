@@ -28,18 +28,21 @@ def load_session(token: str) -> LoginSession | None:
     if row is None:
         return None
     now = utcnow()
-    config = current_app.config
-    if (
-        now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]
-        or now - row.created_at > config["SESSION_ABSOLUTE_TIMEOUT"]
-        or row.user.blocked
-    ):
+    seen_since, created_since = _live_since(now)
+    if row.last_seen_at < seen_since or row.created_at < created_since or row.user.blocked:
         LoginSession.delete().where(LoginSession.id == row.id).execute()
         return None
-    if now - row.last_seen_at > config["SESSION_TOUCH_INTERVAL"]:
+    if now - row.last_seen_at > current_app.config["SESSION_TOUCH_INTERVAL"]:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
         row.last_seen_at = now
     return row
+
+
+def _live_since(now) -> tuple:
+    """A session is live if seen since the first moment and opened since the second (the
+    idle and the absolute limits)."""
+    config = current_app.config
+    return (now - config["SESSION_IDLE_TIMEOUT"], now - config["SESSION_ABSOLUTE_TIMEOUT"])
 
 
 def _session_with_user():
@@ -55,11 +58,9 @@ def purge_expired_sessions() -> int:
     """Delete the sessions that can no longer be used (idle too long or too old): a session
     is otherwise only deleted when its cookie comes back, and a browser closed without
     logging out never sends it again. Returns how many were deleted."""
-    now = utcnow()
-    config = current_app.config
-    return LoginSession.delete().where(
-        (LoginSession.last_seen_at < now - config["SESSION_IDLE_TIMEOUT"])
-        | (LoginSession.created_at < now - config["SESSION_ABSOLUTE_TIMEOUT"])).execute()
+    seen_since, created_since = _live_since(utcnow())
+    return LoginSession.delete().where((LoginSession.last_seen_at < seen_since)
+                                       | (LoginSession.created_at < created_since)).execute()
 
 
 def end_all_sessions(user_id: int) -> int:

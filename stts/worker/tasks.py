@@ -93,7 +93,7 @@ def checkpoint_audit_trail():
 
 @worker.periodic_task("sessions.purge", crontab(minute="7"))
 def purge_sessions():
-    """Sessions that expired without their browser coming back (checklist 6), hourly."""
+    """Sessions that expired without their browser coming back (checklist 9), hourly."""
     return purge_expired_sessions()
 
 

@@ -261,7 +261,8 @@ def test_the_pages_after_login_leave_the_session_cookie_as_the_login_set_it(
         response = client.get(page)
         assert response.status_code == 200, page
         assert response.headers.getlist("Set-Cookie") == [], page
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          response.get_data(as_text=True))
         if found:
             tokens.append(found.group(1))
     assert tokens, "no page of the crawl had a form"
